@@ -1,0 +1,70 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { GitCredentials, GitIdentity } from '../adapters/git/git-scratch.js';
+import { runCommand } from '../adapters/process/run-command.js';
+import { ConfigError } from '../core/errors.js';
+import type { AppContext } from './context.js';
+
+export interface Remote {
+  /** The URL with any user:password removed; the only form shipway passes to git or prints. */
+  readonly url: string;
+  readonly hadEmbeddedCredentials: boolean;
+}
+
+/**
+ * `git.remote` in shipway.yaml is a remote name of the current checkout (default `origin`), a URL,
+ * or a path. GitLab's checkout URL carries the job token as userinfo; it is stripped here and the
+ * token is handed to git through GIT_ASKPASS instead (see credentialsFrom).
+ */
+export async function resolveRemote(context: AppContext, configured: string): Promise<Remote> {
+  const looksLikeLocation =
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(configured) || /[/\\]/.test(configured) || configured.startsWith('.');
+  let location = configured;
+  if (!looksLikeLocation) {
+    const result = await runCommand('git', ['remote', 'get-url', configured], { cwd: context.cwd });
+    if (result.code !== 0) {
+      throw new ConfigError(`git remote ${JSON.stringify(configured)} is not configured in ${context.cwd}`, {
+        hint: 'set git.remote in shipway.yaml to a remote name, URL or path',
+      });
+    }
+    location = result.stdout.trim();
+  }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    return {
+      url: isAbsolute(location) || location.includes(':') ? location : resolve(context.cwd, location),
+      hadEmbeddedCredentials: false,
+    };
+  }
+  const url = new URL(location);
+  const hadEmbeddedCredentials = url.username !== '' || url.password !== '';
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), hadEmbeddedCredentials };
+}
+
+/**
+ * Push credentials, most specific first: SHIPWAY_GIT_TOKEN (with SHIPWAY_GIT_USERNAME), the
+ * original CI_PUSH_TOKEN (with CI_USERNAME), then GitLab's CI_JOB_TOKEN as gitlab-ci-token.
+ * None set: git's own credential helpers decide.
+ */
+export function credentialsFrom(env: AppContext['env']): GitCredentials | undefined {
+  const pick = (token: string | undefined, username: string | undefined, fallback: string) =>
+    token !== undefined && token !== '' ? { username: username || fallback, password: token } : undefined;
+  return (
+    pick(env.SHIPWAY_GIT_TOKEN, env.SHIPWAY_GIT_USERNAME, 'oauth2') ??
+    pick(env.CI_PUSH_TOKEN, env.CI_USERNAME, 'oauth2') ??
+    pick(env.CI_JOB_TOKEN, 'gitlab-ci-token', 'gitlab-ci-token')
+  );
+}
+
+export function identityFrom(env: AppContext['env']): GitIdentity {
+  return {
+    name: env.GITLAB_USER_NAME || env.GIT_AUTHOR_NAME || 'shipway',
+    email: env.GITLAB_USER_EMAIL || env.GIT_AUTHOR_EMAIL || 'shipway@localhost',
+  };
+}
+
+export function secretsIn(env: AppContext['env']): string[] {
+  return [env.SHIPWAY_GIT_TOKEN, env.CI_PUSH_TOKEN, env.CI_JOB_TOKEN].filter(
+    (value): value is string => value !== undefined && value.length >= 4,
+  );
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { status } from '../../app/status.js';
+import { contextFor } from '../context-from-io.js';
+import type { CliIo } from '../io.js';
+
+export function registerStatus(program: Command, io: CliIo): void {
+  program
+    .command('status')
+    .description("show what image each environment's branch pins, and when it was promoted")
+    .option('--config <file>', 'the shipway config', 'shipway.yaml')
+    .option('--json', 'print {"environments": {"<env>": {branch, image, tag, digest, commit, promotedAt}}}', false)
+    .action(async (options: { config: string; json: boolean }) => {
+      const { context, output } = contextFor(io, options.json);
+      const result = await status(context, { configFile: options.config });
+      if (output.json) return output.data(result);
+      const rows = Object.entries(result.environments).map(([name, env]) => [
+        name,
+        env.branch,
+        env.tag ?? '-',
+        env.digest === null ? '-' : `${env.digest.slice(0, 19)}…`,
+        env.commit?.slice(0, 12) ?? '-',
+        env.promotedAt ?? env.problem ?? '-',
+      ]);
+      output.result(table([['ENV', 'BRANCH', 'TAG', 'DIGEST', 'COMMIT', 'PROMOTED'], ...rows]));
+    });
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

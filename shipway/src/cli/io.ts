@@ -1,0 +1,28 @@
+/** The streams and process facts a command may use; tests pass their own. */
+export interface CliIo {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** Results to stdout, progress to stderr, secrets removed from both: the one redaction point. */
+export interface Output {
+  readonly json: boolean;
+  result(text: string): void;
+  data(value: unknown): void;
+  progress(text: string): void;
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+}
+
+export function createOutput(io: CliIo, json: boolean, secrets: readonly string[]): Output {
+  return {
+    json,
+    result: (text) => io.stdout(redact(`${text}\n`, secrets)),
+    data: (value) => io.stdout(redact(`${JSON.stringify(value, null, 2)}\n`, secrets)),
+    progress: (text) => io.stderr(redact(`${text}\n`, secrets)),
+  };
+}

@@ -1,0 +1,189 @@
+import { type Document, isMap, isScalar, isSeq, parse, Scalar, type YAMLMap, YAMLSeq } from 'yaml';
+import { ConfigError, UsageError } from '../errors.js';
+
+/**
+ * One `images:` entry of a kustomization, with kustomize's own field names. As in kustomize's
+ * Go struct (api/types/image.go), an empty string means "not set" and is not written.
+ */
+export interface KustomizeImage {
+  readonly name: string;
+  readonly newName: string;
+  readonly newTag: string;
+  readonly digest: string;
+}
+
+/** The key order kustomize writes (the field order of its Image struct). */
+const KEY_ORDER = ['name', 'newName', 'newTag', 'digest'] as const;
+/** `*` as the new name, tag or digest keeps the value already in the file. */
+const PRESERVE = '*';
+// Same shape as kustomize's `edit set image` tag pattern: the tag is what follows the last colon,
+// made of [a-zA-Z0-9._-] or a lone `*`.
+const TAG_PATTERN = /^(.*):([a-zA-Z0-9._-]*|\*)$/;
+
+const INVALID_ARGUMENT = `invalid format of image, use one of the following options:
+- <image>=<newimage>:<newtag>
+- <image>=<newimage>@<digest>
+- <image>=<newimage>:<newtag>@<digest>
+- <image>=<newimage>
+- <image>:<newtag>
+- <image>@<digest>
+- <image>:<newtag>@<digest>`;
+
+interface Overwrite {
+  readonly name: string;
+  readonly tag: string;
+  readonly digest: string;
+}
+
+function parseOverwrite(arg: string, nameAlone: boolean): Overwrite | undefined {
+  const parts = arg.split('@');
+  if (parts.length > 1) {
+    const [named = '', digest = ''] = parts;
+    const tagged = TAG_PATTERN.exec(named);
+    return tagged === null ? { name: named, tag: '', digest } : { name: tagged[1] ?? '', tag: tagged[2] ?? '', digest };
+  }
+  const tagged = TAG_PATTERN.exec(arg);
+  if (tagged !== null) return { name: tagged[1] ?? '', tag: tagged[2] ?? '', digest: '' };
+  if (nameAlone && arg.length > 0) return { name: arg, tag: '', digest: '' };
+  return undefined;
+}
+
+function parseArgument(arg: string): KustomizeImage {
+  const sides = arg.split('=');
+  const invalid = () =>
+    new UsageError(`${INVALID_ARGUMENT}\n(got ${JSON.stringify(arg)})`, { code: 'IMAGE_ARG_INVALID' });
+  if (sides.length === 2) {
+    const [name = '', target = ''] = sides;
+    const overwrite = parseOverwrite(target, true);
+    if (overwrite === undefined) throw invalid();
+    return { name, newName: overwrite.name, newTag: overwrite.tag, digest: overwrite.digest };
+  }
+  const overwrite = parseOverwrite(arg, false);
+  if (overwrite === undefined) throw invalid();
+  return { name: overwrite.name, newName: '', newTag: overwrite.tag, digest: overwrite.digest };
+}
+
+/** Parses `kustomize edit set image` arguments; later arguments for the same name win. */
+export function parseSetImageArgs(args: readonly string[]): KustomizeImage[] {
+  if (args.length === 0) throw new UsageError('no image specified', { code: 'IMAGE_ARG_MISSING' });
+  const byName = new Map<string, KustomizeImage>();
+  for (const arg of args) {
+    const image = parseArgument(arg);
+    byName.set(image.name, image);
+  }
+  return [...byName.values()];
+}
+
+function keep(requested: string, existing: string): string {
+  return requested === PRESERVE ? existing : requested;
+}
+
+/**
+ * kustomize's merge rule: a requested entry replaces the whole existing entry of that name
+ * (fields not given are dropped), except `*` fields, which keep the existing value; entries not
+ * named are kept; the result is sorted by name.
+ */
+export function mergeImages(
+  existing: readonly KustomizeImage[],
+  requested: readonly KustomizeImage[],
+): KustomizeImage[] {
+  const byName = new Map<string, KustomizeImage>();
+  const current = new Map(existing.map((image) => [image.name, image]));
+  for (const image of existing) byName.set(image.name, image);
+  for (const image of requested) {
+    const old = current.get(image.name);
+    byName.set(image.name, {
+      name: image.name,
+      newName: keep(image.newName, old?.newName ?? ''),
+      newTag: keep(image.newTag, old?.newTag ?? ''),
+      digest: keep(image.digest, old?.digest ?? ''),
+    });
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function field(entry: YAMLMap, key: string, path: string): string {
+  const value: unknown = entry.get(key);
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new ConfigError(`${path}.${key} must be a string`, { code: 'KUSTOMIZATION_INVALID' });
+}
+
+/** Reads the `images:` entries; throws ConfigError with the path of anything malformed. */
+export function readImages(document: Document): KustomizeImage[] {
+  const images = document.get('images', true);
+  if (images === undefined || images === null || (isScalar(images) && images.value === null)) return [];
+  if (!isSeq(images)) throw new ConfigError('images must be a list', { code: 'KUSTOMIZATION_INVALID' });
+  return images.items.map((item, index) => {
+    const path = `images[${index}]`;
+    if (!isMap(item)) throw new ConfigError(`${path} must be a mapping`, { code: 'KUSTOMIZATION_INVALID' });
+    const name = field(item, 'name', path);
+    if (name === '') throw new ConfigError(`${path}.name is required`, { code: 'KUSTOMIZATION_INVALID' });
+    return {
+      name,
+      newName: field(item, 'newName', path),
+      newTag: field(item, 'newTag', path),
+      digest: field(item, 'digest', path),
+    };
+  });
+}
+
+/** True when a plain scalar would not read back as this string under YAML 1.1 or 1.2. */
+function needsQuotes(text: string): boolean {
+  return typeof parse(text, { version: '1.1' }) !== 'string' || typeof parse(text) !== 'string';
+}
+
+function entryNode(document: Document, image: KustomizeImage): YAMLMap {
+  const node = document.createNode({}) as YAMLMap;
+  for (const key of KEY_ORDER) {
+    const value = image[key];
+    if (value === '') continue;
+    const scalar = new Scalar(value);
+    if (needsQuotes(value)) scalar.type = Scalar.QUOTE_DOUBLE;
+    node.set(key, scalar);
+  }
+  return node;
+}
+
+function sameImage(a: KustomizeImage, b: KustomizeImage): boolean {
+  return KEY_ORDER.every((key) => a[key] === b[key]);
+}
+
+/**
+ * Applies `requested` to the kustomization document in place, so comments, the order of other
+ * keys and blank lines survive. Entries whose value does not change keep their nodes (and
+ * comments). Returns whether anything changed.
+ */
+export function setImagesInDocument(document: Document, requested: readonly KustomizeImage[]): boolean {
+  const existing = readImages(document);
+  const merged = mergeImages(existing, requested);
+  if (
+    merged.length === existing.length &&
+    merged.every((image, index) => sameImage(image, existing[index] as KustomizeImage))
+  ) {
+    return false;
+  }
+  const oldSeq = document.get('images', true);
+  const oldNodes = new Map<string, YAMLMap>();
+  if (isSeq(oldSeq)) {
+    existing.forEach((image, index) => {
+      const node = oldSeq.items[index];
+      if (isMap(node)) oldNodes.set(image.name, node);
+    });
+  }
+  const seq = isSeq(oldSeq) ? oldSeq : new YAMLSeq();
+  const before = new Map(existing.map((image) => [image.name, image]));
+  seq.items = merged.map((image) => {
+    const old = oldNodes.get(image.name);
+    const previous = before.get(image.name);
+    if (old !== undefined && previous !== undefined && sameImage(previous, image)) return old;
+    const node = entryNode(document, image);
+    if (old !== undefined) {
+      if (old.commentBefore) node.commentBefore = old.commentBefore;
+      if (old.comment) node.comment = old.comment;
+    }
+    return node;
+  });
+  if (!isSeq(oldSeq)) document.set('images', seq);
+  return true;
+}
