@@ -21,7 +21,7 @@ export function runCommand(program: string, args: readonly string[], options: Ru
     const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -35,6 +35,10 @@ export function runCommand(program: string, args: readonly string[], options: Ru
         stderr: Buffer.concat(stderr).toString('utf8'),
       }),
     );
-    child.stdin.end(options.input ?? '');
+    if (child.stdin !== null) {
+      // A program may exit without reading its input; that is its answer, not an error here.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
   });
 }

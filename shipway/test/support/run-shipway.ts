@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/run-cli.js';
+
+export interface ShipwayRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const SHIPWAY_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** Runs the CLI in this process, with its own cwd, environment and captured streams. */
+export async function shipway(cwd: string, argv: readonly string[], env: Record<string, string> = {}): Promise<ShipwayRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    cwd,
+    env: { ...cleanEnv(), ...env },
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the built CLI as a real process, as a CI job would. */
+export function shipwayProcess(cwd: string, argv: readonly string[], env: Record<string, string> = {}): Promise<ShipwayRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SHIPWAY_BIN, ...argv], { cwd, env: { ...cleanEnv(), ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** The test process's environment without CI variables that would change what shipway does. */
+function cleanEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && !/^(CI_|GITLAB_|SHIPWAY_|AWS_REPOSITORY$|KUBECONFIG$|KUBE_CONFIG$)/.test(entry[0]),
+    ),
+  );
+}
