@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createGitFixture, DIGEST_A, DIGEST_B, type GitFixture } from './support/git-fixture.js';
 import { shipway } from './support/run-shipway.js';
 
@@ -17,9 +17,6 @@ function overlayOn(branch: string, env: string): { images: Record<string, string
 function headMessage(branch: string): string {
   return fixture.git(fixture.remote, 'log', '-1', '--format=%B', branch);
 }
-function count(branch: string): number {
-  return Number(fixture.git(fixture.remote, 'rev-list', '--count', branch).trim());
-}
 
 describe('shipway promote --image', () => {
   it('pins the image on the environment branch as one [skip ci] commit with trailers', async () => {
@@ -29,7 +26,9 @@ describe('shipway promote --image', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^promoted dev to 127\.0\.0\.1:5000\/hello:1a2b3c4@sha256:a{64} \(dev @ [0-9a-f]{12}\)\n$/);
+    expect(run.stdout).toMatch(
+      /^promoted dev to 127\.0\.0\.1:5000\/hello:1a2b3c4@sha256:a{64} \(dev @ [0-9a-f]{12}\)\n$/,
+    );
     expect(overlayOn('dev', 'dev').images).toEqual([
       { name: 'hello-service', newName: '127.0.0.1:5000/hello', newTag: '1a2b3c4', digest: DIGEST_A },
     ]);
@@ -40,10 +39,16 @@ describe('shipway promote --image', () => {
     expect(message).toContain(`Shipway-Source-Commit: ${'f'.repeat(40)}`);
     expect(message).toContain('Shipway-Pipeline: 4242');
     // The new branch starts from the deployed commit: main plus exactly one promotion commit.
-    expect(fixture.git(fixture.remote, 'rev-parse', 'dev~1').trim()).toBe(fixture.git(fixture.remote, 'rev-parse', 'main').trim());
+    expect(fixture.git(fixture.remote, 'rev-parse', 'dev~1').trim()).toBe(
+      fixture.git(fixture.remote, 'rev-parse', 'main').trim(),
+    );
     // Only the overlay changed; comments in it survive.
-    expect(fixture.git(fixture.remote, 'diff', '--name-only', 'main', 'dev').trim()).toBe('deployment/dev/kustomization.yaml');
-    expect(fixture.git(fixture.remote, 'show', 'dev:deployment/dev/kustomization.yaml')).toContain('# The image is set by the pipeline');
+    expect(fixture.git(fixture.remote, 'diff', '--name-only', 'main', 'dev').trim()).toBe(
+      'deployment/dev/kustomization.yaml',
+    );
+    expect(fixture.git(fixture.remote, 'show', 'dev:deployment/dev/kustomization.yaml')).toContain(
+      '# The image is set by the pipeline',
+    );
   });
 
   it('is idempotent: the same image again makes no commit and exits 0', async () => {
@@ -65,7 +70,13 @@ describe('shipway promote --image', () => {
 
   it('--dry-run prints the plan and pushes nothing', async () => {
     const before = fixture.refs();
-    const run = await shipway(fixture.work, ['promote', 'dev', '--image', `127.0.0.1:5000/hello:v1@${DIGEST_A}`, '--dry-run']);
+    const run = await shipway(fixture.work, [
+      'promote',
+      'dev',
+      '--image',
+      `127.0.0.1:5000/hello:v1@${DIGEST_A}`,
+      '--dry-run',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('would promote dev (dev): (none) -> 127.0.0.1:5000/hello:v1@');
     expect(run.stdout).toContain('newTag: v1');
@@ -73,8 +84,19 @@ describe('shipway promote --image', () => {
   });
 
   it('--json prints the result as data', async () => {
-    const run = await shipway(fixture.work, ['promote', 'dev', '--image', `127.0.0.1:5000/hello:v1@${DIGEST_A}`, '--json']);
-    expect(JSON.parse(run.stdout)).toMatchObject({ environment: 'dev', status: 'promoted', tag: 'v1', digest: DIGEST_A });
+    const run = await shipway(fixture.work, [
+      'promote',
+      'dev',
+      '--image',
+      `127.0.0.1:5000/hello:v1@${DIGEST_A}`,
+      '--json',
+    ]);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      environment: 'dev',
+      status: 'promoted',
+      tag: 'v1',
+      digest: DIGEST_A,
+    });
   });
 });
 
@@ -91,12 +113,14 @@ describe('shipway promote --from', () => {
     expect(message).toContain(`Shipway-Source-Commit: ${devTip}`);
   });
 
-  it('prod needs its manual gate opened, then takes stage\'s digest', async () => {
+  it("prod needs its manual gate opened, then takes stage's digest", async () => {
     await shipway(fixture.work, ['promote', 'dev', '--image', `127.0.0.1:5000/hello:v1@${DIGEST_A}`]);
     await shipway(fixture.work, ['promote', 'stage', '--from', 'dev']);
     const refused = await shipway(fixture.work, ['promote', 'prod', '--from', 'stage']);
     expect(refused.code).toBe(4);
-    expect(refused.stderr).toMatch(/^shipway: prod has a manual gate and this promotion was not approved\n  hint: pass --approve/);
+    expect(refused.stderr).toMatch(
+      /^shipway: prod has a manual gate and this promotion was not approved\n {2}hint: pass --approve/,
+    );
     expect(fixture.git(fixture.remote, 'branch', '--list', 'prod').trim()).toBe('');
     const manualJob = await shipway(fixture.work, ['promote', 'prod', '--from', 'stage'], { CI_JOB_MANUAL: 'true' });
     expect(manualJob.code).toBe(0);
@@ -126,10 +150,26 @@ describe('refusals change nothing (exit 4)', () => {
 
 describe('bad input: exit 2, one line, nothing pushed', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown environment', ['promote', 'qa', '--image', 'r/hello:v1'], /^shipway: unknown environment "qa"\n  hint: shipway.yaml defines dev, stage, prod\n$/],
-    ['invalid image reference', ['promote', 'dev', '--image', 'Bad Image!:x'], /^shipway: invalid image reference "Bad Image!:x": bad repository/],
-    ['bad digest', ['promote', 'dev', '--image', 'r/hello@sha256:123'], /^shipway: invalid image reference "r\/hello@sha256:123": bad digest/],
-    ['both --image and --from', ['promote', 'dev', '--image', 'r/hello:v1', '--from', 'dev'], /exactly one of --image <ref> or --from <env>/],
+    [
+      'unknown environment',
+      ['promote', 'qa', '--image', 'r/hello:v1'],
+      /^shipway: unknown environment "qa"\n {2}hint: shipway.yaml defines dev, stage, prod\n$/,
+    ],
+    [
+      'invalid image reference',
+      ['promote', 'dev', '--image', 'Bad Image!:x'],
+      /^shipway: invalid image reference "Bad Image!:x": bad repository/,
+    ],
+    [
+      'bad digest',
+      ['promote', 'dev', '--image', 'r/hello@sha256:123'],
+      /^shipway: invalid image reference "r\/hello@sha256:123": bad digest/,
+    ],
+    [
+      'both --image and --from',
+      ['promote', 'dev', '--image', 'r/hello:v1', '--from', 'dev'],
+      /exactly one of --image <ref> or --from <env>/,
+    ],
     ['neither --image nor --from', ['promote', 'dev'], /exactly one of --image <ref> or --from <env>/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Document, parseDocument } from 'yaml';
 import { GitScratch } from '../adapters/git/git-scratch.js';
@@ -43,7 +44,12 @@ export async function openScratch(context: AppContext, config: ShipwayConfig): P
       'note: ignoring credentials embedded in the remote URL; they are taken from the environment instead',
     );
   }
-  return GitScratch.create(remote.url, credentialsFrom(context.env), identityFrom(context.env));
+  return GitScratch.create(
+    remote.url,
+    credentialsFrom(context.env),
+    identityFrom(context.env),
+    context.env.TMPDIR || tmpdir(),
+  );
 }
 
 export async function readOverlayAt(scratch: GitScratch, commit: string, env: EnvironmentConfig) {

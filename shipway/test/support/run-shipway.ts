@@ -11,7 +11,11 @@ export interface ShipwayRun {
 export const SHIPWAY_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** Runs the CLI in this process, with its own cwd, environment and captured streams. */
-export async function shipway(cwd: string, argv: readonly string[], env: Record<string, string> = {}): Promise<ShipwayRun> {
+export async function shipway(
+  cwd: string,
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ShipwayRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -28,7 +32,11 @@ export async function shipway(cwd: string, argv: readonly string[], env: Record<
 }
 
 /** Runs the built CLI as a real process, as a CI job would. */
-export function shipwayProcess(cwd: string, argv: readonly string[], env: Record<string, string> = {}): Promise<ShipwayRun> {
+export function shipwayProcess(
+  cwd: string,
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ShipwayRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SHIPWAY_BIN, ...argv], { cwd, env: { ...cleanEnv(), ...env } });
     let stdout = '';

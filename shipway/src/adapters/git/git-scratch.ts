@@ -48,8 +48,9 @@ export class GitScratch {
     remote: string,
     credentials: GitCredentials | undefined,
     identity: GitIdentity,
+    parentDir: string = tmpdir(),
   ): Promise<GitScratch> {
-    const dir = await mkdtemp(join(tmpdir(), 'shipway-git-'));
+    const dir = await mkdtemp(join(parentDir, 'shipway-git-'));
     const env: NodeJS.ProcessEnv = {
       ...withoutGitVariables(process.env),
       GIT_TERMINAL_PROMPT: '0',

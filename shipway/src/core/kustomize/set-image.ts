@@ -133,15 +133,25 @@ function needsQuotes(text: string): boolean {
   return typeof parse(text, { version: '1.1' }) !== 'string' || typeof parse(text) !== 'string';
 }
 
-function entryNode(document: Document, image: KustomizeImage): YAMLMap {
-  const node = document.createNode({}) as YAMLMap;
+function scalarFor(value: string): Scalar<string> {
+  const scalar = new Scalar(value);
+  if (needsQuotes(value)) scalar.type = Scalar.QUOTE_DOUBLE;
+  return scalar;
+}
+
+/**
+ * Makes `node` hold exactly `image`, in kustomize's key order. Keys whose value stays keep their
+ * nodes, so a comment on `name:` (or any unchanged line) survives the edit.
+ */
+function writeEntry(node: YAMLMap, image: KustomizeImage): YAMLMap {
   for (const key of KEY_ORDER) {
     const value = image[key];
-    if (value === '') continue;
-    const scalar = new Scalar(value);
-    if (needsQuotes(value)) scalar.type = Scalar.QUOTE_DOUBLE;
-    node.set(key, scalar);
+    const current: unknown = node.get(key, true);
+    if (value === '') node.delete(key);
+    else if (!(isScalar(current) && String(current.value) === value)) node.set(key, scalarFor(value));
   }
+  const rank = (key: unknown) => KEY_ORDER.indexOf((isScalar(key) ? key.value : key) as (typeof KEY_ORDER)[number]);
+  node.items.sort((a, b) => rank(a.key) - rank(b.key));
   return node;
 }
 
@@ -157,32 +167,24 @@ function sameImage(a: KustomizeImage, b: KustomizeImage): boolean {
 export function setImagesInDocument(document: Document, requested: readonly KustomizeImage[]): boolean {
   const existing = readImages(document);
   const merged = mergeImages(existing, requested);
-  if (
-    merged.length === existing.length &&
-    merged.every((image, index) => sameImage(image, existing[index] as KustomizeImage))
-  ) {
-    return false;
-  }
+  const before = new Map(existing.map((image) => [image.name, image]));
+  const unchanged =
+    merged.length === before.size &&
+    merged.every((image) => sameImage(image, before.get(image.name) ?? image) && before.has(image.name));
+  if (unchanged) return false;
   const oldSeq = document.get('images', true);
-  const oldNodes = new Map<string, YAMLMap>();
+  const nodes = new Map<string, YAMLMap>();
   if (isSeq(oldSeq)) {
     existing.forEach((image, index) => {
       const node = oldSeq.items[index];
-      if (isMap(node)) oldNodes.set(image.name, node);
+      if (isMap(node)) nodes.set(image.name, node);
     });
   }
   const seq = isSeq(oldSeq) ? oldSeq : new YAMLSeq();
-  const before = new Map(existing.map((image) => [image.name, image]));
   seq.items = merged.map((image) => {
-    const old = oldNodes.get(image.name);
-    const previous = before.get(image.name);
-    if (old !== undefined && previous !== undefined && sameImage(previous, image)) return old;
-    const node = entryNode(document, image);
-    if (old !== undefined) {
-      if (old.commentBefore) node.commentBefore = old.commentBefore;
-      if (old.comment) node.comment = old.comment;
-    }
-    return node;
+    const node = nodes.get(image.name);
+    if (node !== undefined && sameImage(before.get(image.name) ?? image, image)) return node;
+    return writeEntry(node ?? (document.createNode({}) as YAMLMap), image);
   });
   if (!isSeq(oldSeq)) document.set('images', seq);
   return true;
