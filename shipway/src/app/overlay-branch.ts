@@ -4,7 +4,12 @@ import { type Document, parseDocument } from 'yaml';
 import { GitScratch } from '../adapters/git/git-scratch.js';
 import type { EnvironmentConfig, ShipwayConfig } from '../core/config/shipway-config.js';
 import { ConfigError, ExternalError, RefusedError } from '../core/errors.js';
-import { type KustomizeImage, readImages, setImagesInDocument } from '../core/kustomize/set-image.js';
+import {
+  formatKustomization,
+  type KustomizeImage,
+  readImages,
+  setImagesInDocument,
+} from '../core/kustomize/set-image.js';
 import type { AppContext } from './context.js';
 import { credentialsFrom, identityFrom, resolveRemote } from './git-remote.js';
 
@@ -89,7 +94,7 @@ async function readState(context: AppContext, scratch: GitScratch, env: Environm
 
 function render(document: Document, image: KustomizeImage): string {
   setImagesInDocument(document, [image]);
-  return document.toString();
+  return formatKustomization(document);
 }
 
 /**

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import {
+  formatKustomization,
   type KustomizeImage,
   parseSetImageArgs,
   readImages,
@@ -52,7 +53,7 @@ export async function setImage(context: AppContext, dir: string, args: readonly 
   if (changed) {
     // Write beside and rename, so a crash never leaves half a kustomization behind.
     const temporary = `${file}.shipway-${process.pid}.tmp`;
-    await writeFile(temporary, document.toString());
+    await writeFile(temporary, formatKustomization(document));
     await rename(temporary, file);
   }
   return { file, changed, images: readImages(document) };

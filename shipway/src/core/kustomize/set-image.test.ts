@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { mergeImages, parseSetImageArgs, setImagesInDocument } from './set-image.js';
+import { formatKustomization, mergeImages, parseSetImageArgs, setImagesInDocument } from './set-image.js';
 
 const D = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const entry = (name: string, newName = '', newTag = '', digest = '') => ({ name, newName, newTag, digest });
@@ -80,7 +80,7 @@ images:
   it("keeps comments, blank lines and the order of other keys; writes kustomize's key order", () => {
     const document = parseDocument(original);
     expect(setImagesInDocument(document, [entry('app', 'reg.io/app', 'v2', D)])).toBe(true);
-    expect(document.toString()).toBe(`# Overlay for dev.
+    expect(formatKustomization(document)).toBe(`# Overlay for dev.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 
@@ -102,7 +102,7 @@ images:
   it('reports no change when the entry is already there', () => {
     const document = parseDocument(original);
     expect(setImagesInDocument(document, [entry('app', 'old/app', 'v1')])).toBe(false);
-    expect(document.toString()).toBe(original);
+    expect(formatKustomization(document)).toBe(original);
   });
 
   it.each(['553640e6', '1234567', '1e3', '0x1f', 'true', 'yes', 'on', '1_000', '.5'])(
@@ -110,15 +110,15 @@ images:
     (tag) => {
       const document = parseDocument('images: []\n');
       setImagesInDocument(document, [entry('app', '', tag)]);
-      expect(document.toString()).toContain(`newTag: "${tag}"`);
-      expect(parseDocument(document.toString(), { version: '1.1' }).toJS().images[0].newTag).toBe(tag);
+      expect(formatKustomization(document)).toContain(`newTag: "${tag}"`);
+      expect(parseDocument(formatKustomization(document), { version: '1.1' }).toJS().images[0].newTag).toBe(tag);
     },
   );
 
   it('adds an images list when there is none', () => {
     const document = parseDocument('resources:\n  - ../base\n');
     setImagesInDocument(document, [entry('app', 'reg/app', 'abc1234')]);
-    expect(document.toString()).toBe(
+    expect(formatKustomization(document)).toBe(
       'resources:\n  - ../base\nimages:\n  - name: app\n    newName: reg/app\n    newTag: abc1234\n',
     );
   });

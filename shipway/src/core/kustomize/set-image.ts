@@ -181,6 +181,8 @@ export function setImagesInDocument(document: Document, requested: readonly Kust
     });
   }
   const seq = isSeq(oldSeq) ? oldSeq : new YAMLSeq();
+  // kustomize writes block style; `images: []` would otherwise grow into a flow list.
+  seq.flow = false;
   seq.items = merged.map((image) => {
     const node = nodes.get(image.name);
     if (node !== undefined && sameImage(before.get(image.name) ?? image, image)) return node;
@@ -188,4 +190,12 @@ export function setImagesInDocument(document: Document, requested: readonly Kust
   });
   if (!isSeq(oldSeq)) document.set('images', seq);
   return true;
+}
+
+/**
+ * Prints an edited kustomization with the layout choices that leave untouched lines as they were:
+ * no line folding and no padding inside flow collections (`[a.yaml]` stays `[a.yaml]`).
+ */
+export function formatKustomization(document: Document): string {
+  return document.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
