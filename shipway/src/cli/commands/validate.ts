@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { validate } from '../../app/validate.js';
 import { ConfigError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
@@ -17,6 +16,9 @@ export function registerValidate(program: Command, io: CliIo): void {
     )
     .action(async (env: string | undefined, options: { config: string; json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
+      // Loaded on use: the Kubernetes models take most of a second to import, which every other
+      // command would otherwise pay at start-up.
+      const { validate } = await import('../../app/validate.js');
       const result = await validate(context, { environment: env, configFile: options.config });
       if (output.json) output.data(result);
       else {
