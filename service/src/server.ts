@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The one entry point that listens: environment → config → listen → graceful shutdown.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The only place that sets the exit code and handles signals.
 import { runCli } from './run-cli.js';
 
