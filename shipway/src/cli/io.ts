@@ -4,6 +4,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Aborted on SIGINT/SIGTERM; long-running commands (servers, watches) stop when it fires. */
+  readonly signal?: AbortSignal;
 }
 
 /** Results to stdout, progress to stderr, secrets removed from both: the one redaction point. */

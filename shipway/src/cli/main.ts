@@ -1,17 +1,24 @@
 // The only place that sets the exit code and handles signals.
 import { runCli } from './run-cli.js';
 
-const controller = { interrupted: false };
-process.once('SIGINT', () => {
-  controller.interrupted = true;
-  process.stderr.write('shipway: interrupted\n');
-  process.exit(130);
-});
+const controller = new AbortController();
+const stop = (signal: NodeJS.Signals) => {
+  if (controller.signal.aborted) {
+    process.stderr.write(`shipway: ${signal} again; exiting now\n`);
+    process.exit(130);
+  }
+  controller.abort();
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
 
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  signal: controller.signal,
 });
 process.exitCode = code;
+process.removeListener('SIGINT', stop);
+process.removeListener('SIGTERM', stop);

@@ -3,6 +3,7 @@ import { secretsIn } from '../app/git-remote.js';
 import { ConfigError, ShipwayError } from '../core/errors.js';
 import { registerKustomize } from './commands/kustomize.js';
 import { registerPromote } from './commands/promote.js';
+import { registerRegistry } from './commands/registry.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerKustomize(program, io);
   registerPromote(program, io);
+  registerRegistry(program, io, io.signal ?? new AbortController().signal);
   registerRollback(program, io);
   registerStatus(program, io);
   registerValidate(program, io);
