@@ -25,14 +25,27 @@ type Route =
   | { kind: 'invalid-name'; name: string }
   | { kind: 'unknown' };
 
-/** Maps a /v2/ path to a route of the distribution API (spec.md, "Endpoints"). */
-export function routeOf(path: string): Route {
-  if (path === '/v2/' || path === '/v2') return { kind: 'base' };
-  const match = /^\/v2\/(.+?)\/(blobs\/uploads\/?([^/]*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list)$/.exec(path);
+function decode(part: string | undefined): string | undefined {
+  try {
+    return part === undefined ? undefined : decodeURIComponent(part);
+  } catch {
+    return '%invalid';
+  }
+}
+
+/**
+ * Maps a raw, undecoded /v2/ path to a route of the distribution API (spec.md, "Endpoints").
+ * Each part is decoded on its own after matching, so an encoded `/` or `..` cannot change the
+ * route; names, digests and tags are then checked against the spec's grammars.
+ */
+export function routeOf(rawPath: string): Route {
+  if (rawPath === '/v2/' || rawPath === '/v2') return { kind: 'base' };
+  const match = /^\/v2\/(.+?)\/(blobs\/uploads\/?([^/]*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list)$/.exec(rawPath);
   if (match === null) return { kind: 'unknown' };
-  const repo = match[1] ?? '';
+  const repo = decode(match[1]) ?? '';
   if (!isValidRepositoryName(repo)) return { kind: 'invalid-name', name: repo };
-  const [, , what = '', id, digest, reference] = match;
+  const what = match[2] ?? '';
+  const [id, digest, reference] = [decode(match[3]), decode(match[4]), decode(match[5])];
   if (what.startsWith('blobs/uploads')) return id ? { kind: 'upload', repo, id } : { kind: 'uploads', repo };
   if (digest !== undefined) return { kind: 'blob', repo, digest };
   if (reference !== undefined) return { kind: 'manifest', repo, reference };
@@ -71,7 +84,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(request.url, 'http://registry');
-    const route = routeOf(decodeURIComponent(url.pathname));
+    const route = routeOf(request.url.split('?')[0] ?? '');
     options.onRequest?.({
       method: request.method,
       path: url.pathname,
