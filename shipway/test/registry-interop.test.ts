@@ -57,8 +57,13 @@ describe('shipway client ⇄ CNCF distribution registry (Basic auth)', () => {
   afterAll(() => registry.stop());
 
   it('pushes an image monolithically and in chunks, then pulls it back by tag and digest', async () => {
-    const client = new RegistryClient(registry.host, { credentials: { username: 'ci', password: 'hunter2' }, chunkSize: MiB });
-    const config = bufferBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+    const client = new RegistryClient(registry.host, {
+      credentials: { username: 'ci', password: 'hunter2' },
+      chunkSize: MiB,
+    });
+    const config = bufferBlob(
+      Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+    );
     const layer = randomBlob(join(work, 'layer-a'), 3 * MiB + 17);
     expect(await client.uploadBlob('team/hello', config)).toBe('uploaded');
     expect(await client.uploadBlob('team/hello', layer)).toBe('uploaded');
@@ -133,7 +138,10 @@ describe('shipway client ⇄ embedded registry', () => {
     const client = new RegistryClient(host);
     const real = bufferBlob(Buffer.from('the real bytes'));
     const lying = { ...bufferBlob(Buffer.from('other bytes!!!')), digest: real.digest };
-    await expect(client.uploadBlob('liar', lying)).rejects.toMatchObject({ code: 'REGISTRY_ERROR', message: expect.stringContaining('HTTP 400 uploaded content does not match digest') });
+    await expect(client.uploadBlob('liar', lying)).rejects.toMatchObject({
+      code: 'REGISTRY_ERROR',
+      message: expect.stringContaining('HTTP 400 uploaded content does not match digest'),
+    });
     expect(await client.blobExists('liar', real.digest)).toBe(false);
     expect(readdirSync(join(dir, 'blobs/sha256'))).not.toContain(real.digest.slice(7));
   });
@@ -145,7 +153,9 @@ describe('shipway client ⇄ embedded registry', () => {
     // Declare 64 KiB, send 1 KiB, then drop the connection.
     await new Promise<void>((resolve) => {
       const socket = connect(Number(host.split(':')[1]), '127.0.0.1', () => {
-        socket.write(`PATCH ${location} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${blob.size}\r\n\r\n`);
+        socket.write(
+          `PATCH ${location} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${blob.size}\r\n\r\n`,
+        );
         socket.write(blob.bytes.subarray(0, 1024));
         setTimeout(() => {
           socket.destroy();
@@ -167,7 +177,9 @@ describe('shipway client ⇄ embedded registry', () => {
     const layer = bufferBlob(Buffer.from('genuine'));
     await client.uploadBlob('tamper', layer);
     writeFileSync(join(dir, 'blobs/sha256', layer.digest.slice(7)), 'tampered');
-    await expect(client.downloadBlob('tamper', layer.digest, collect())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(client.downloadBlob('tamper', layer.digest, collect())).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+    });
   });
 
   it('refuses invalid names, digests and path traversal', async () => {
@@ -185,7 +197,10 @@ describe('shipway client ⇄ embedded registry', () => {
 
   it('answers an unreachable registry with REGISTRY_UNREACHABLE', async () => {
     const client = new RegistryClient('127.0.0.1:9');
-    await expect(client.ping()).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry 127.0.0.1:9: ECONNREFUSED' });
+    await expect(client.ping()).rejects.toMatchObject({
+      code: 'REGISTRY_UNREACHABLE',
+      message: 'cannot reach registry 127.0.0.1:9: ECONNREFUSED',
+    });
   });
 });
 
@@ -195,7 +210,10 @@ describe('shipway client ⇄ embedded registry with Bearer tokens', () => {
   let host: string;
   beforeAll(async () => {
     tokens = await startTokenServer({ secret: 's3cret', service: 'shipway-test', user: 'robot', password: 'pw' });
-    server = await createRegistryServer({ dir: join(work, 'bearer'), auth: tokenAuth({ realm: tokens.realm, service: 'shipway-test', secret: 's3cret' }) });
+    server = await createRegistryServer({
+      dir: join(work, 'bearer'),
+      auth: tokenAuth({ realm: tokens.realm, service: 'shipway-test', secret: 's3cret' }),
+    });
     host = new URL(await server.listen({ port: 0, host: '127.0.0.1' })).host;
   });
   afterAll(async () => {
@@ -223,8 +241,12 @@ describe('shipway client ⇄ embedded registry with Bearer tokens', () => {
 
   it('a forged token is refused by the registry', async () => {
     const { signToken } = await import('./support/token-server.js');
-    const forged = signToken('not-the-secret', { access: [{ type: 'repository', name: 'secure/app', actions: ['pull'] }] });
-    const response = await fetch(`http://${host}/v2/secure/app/tags/list`, { headers: { authorization: `Bearer ${forged}` } });
+    const forged = signToken('not-the-secret', {
+      access: [{ type: 'repository', name: 'secure/app', actions: ['pull'] }],
+    });
+    const response = await fetch(`http://${host}/v2/secure/app/tags/list`, {
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('scope="repository:secure/app:pull"');
   });

@@ -24,10 +24,16 @@ export async function serveRegistry(context: AppContext, options: RegistryServeO
     try {
       auth = await htpasswdAuth(resolve(context.cwd, options.htpasswd));
     } catch (error) {
-      throw new ConfigError(`cannot use ${options.htpasswd}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new ConfigError(
+        `cannot use ${options.htpasswd}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
-  const server = await createRegistryServer({ dir: resolve(context.cwd, options.dir), ...(auth === undefined ? {} : { auth }) });
+  const server = await createRegistryServer({
+    dir: resolve(context.cwd, options.dir),
+    ...(auth === undefined ? {} : { auth }),
+  });
   const address = await server.listen({ port: options.port, host: options.host });
   return { url: address, server };
 }

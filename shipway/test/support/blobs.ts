@@ -11,7 +11,8 @@ export function bufferBlob(bytes: Buffer, path?: string): TestBlob {
     bytes,
     digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
     size: bytes.length,
-    open: (start, end) => (path === undefined ? Readable.from([bytes.subarray(start, end + 1)]) : createReadStream(path, { start, end })),
+    open: (start, end) =>
+      path === undefined ? Readable.from([bytes.subarray(start, end + 1)]) : createReadStream(path, { start, end }),
   };
 }
 

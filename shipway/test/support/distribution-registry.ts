@@ -30,7 +30,9 @@ export async function startDistributionRegistry(user: string, password: string):
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -38,7 +40,10 @@ export async function startDistributionRegistry(user: string, password: string):
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const host = `127.0.0.1:${port}`;
   try {
-    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status === 401, `docker-registry on ${host}: ${stderr}`);
+    await waitFor(
+      async () => (await fetch(`http://${host}/v2/`)).status === 401,
+      `docker-registry on ${host}: ${stderr}`,
+    );
   } catch (error) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

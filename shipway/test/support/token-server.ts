@@ -19,11 +19,18 @@ export function signToken(secret: string, claims: Record<string, unknown>): stri
  * A token service as in distribution's token auth spec: Basic credentials in, a short-lived
  * HS256 JWT granting the requested repository scopes out.
  */
-export async function startTokenServer(options: { secret: string; service: string; user: string; password: string }): Promise<TokenServer> {
+export async function startTokenServer(options: {
+  secret: string;
+  service: string;
+  user: string;
+  password: string;
+}): Promise<TokenServer> {
   const issued: TokenServer['issued'] = [];
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://token');
-    const [user, password] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    const [user, password] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+      .toString()
+      .split(':');
     if (user !== options.user || password !== options.password) {
       response.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
       return;

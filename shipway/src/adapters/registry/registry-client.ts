@@ -63,7 +63,7 @@ export class RegistryClient {
     readonly registry: string,
     private readonly options: RegistryClientOptions = {},
   ) {
-    this.base = `${options.insecure ?? isLoopback(registry) ? 'http' : 'https'}://${registry}`;
+    this.base = `${(options.insecure ?? isLoopback(registry)) ? 'http' : 'https'}://${registry}`;
   }
 
   async ping(): Promise<void> {
@@ -84,7 +84,10 @@ export class RegistryClient {
     if (await this.blobExists(repo, blob.digest)) return 'exists';
     const scope = push(repo, mountFrom);
     const query = mountFrom === undefined ? '' : `?mount=${blob.digest}&from=${mountFrom}`;
-    const started = await this.send('POST', `/v2/${repo}/blobs/uploads/${query}`, { scope, headers: { 'content-length': '0' } });
+    const started = await this.send('POST', `/v2/${repo}/blobs/uploads/${query}`, {
+      scope,
+      headers: { 'content-length': '0' },
+    });
     await started.body.dump();
     if (started.statusCode === 201) return 'mounted';
     await this.expect(started, [202], `start upload to ${repo}`);
@@ -96,13 +99,20 @@ export class RegistryClient {
         const patched = await this.send('PATCH', location, {
           scope,
           body: blob.open(start, end),
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'content-length': String(end - start + 1) },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `${start}-${end}`,
+            'content-length': String(end - start + 1),
+          },
         });
         await patched.body.dump();
         await this.expect(patched, [202], `upload chunk ${start}-${end} of ${blob.digest}`);
         location = this.location(patched, repo);
       }
-      const finished = await this.send('PUT', withDigest(location, blob.digest), { scope, headers: { 'content-length': '0' } });
+      const finished = await this.send('PUT', withDigest(location, blob.digest), {
+        scope,
+        headers: { 'content-length': '0' },
+      });
       await this.expect(finished, [201], `finish upload of ${blob.digest}`);
       return 'uploaded';
     }
@@ -153,7 +163,10 @@ export class RegistryClient {
 
   /** The manifest at a tag or digest, or undefined when the registry does not have it. */
   async getManifest(repo: string, reference: string): Promise<FetchedManifest | undefined> {
-    const response = await this.send('GET', `/v2/${repo}/manifests/${reference}`, { scope: pull(repo), headers: { accept: ACCEPT_MANIFESTS } });
+    const response = await this.send('GET', `/v2/${repo}/manifests/${reference}`, {
+      scope: pull(repo),
+      headers: { accept: ACCEPT_MANIFESTS },
+    });
     if (response.statusCode === 404) {
       await response.body.dump();
       return undefined;
@@ -162,7 +175,10 @@ export class RegistryClient {
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.includes(':') && reference !== digest) {
-      throw new ExternalError('DIGEST_MISMATCH', `manifest ${reference} from ${this.registry}/${repo} hashed to ${digest}`);
+      throw new ExternalError(
+        'DIGEST_MISMATCH',
+        `manifest ${reference} from ${this.registry}/${repo} hashed to ${digest}`,
+      );
     }
     const mediaType = String(response.headers['content-type'] ?? '').split(';')[0] ?? '';
     return { digest, mediaType, bytes };
@@ -192,7 +208,8 @@ export class RegistryClient {
 
   private location(response: Dispatcher.ResponseData, repo: string): string {
     const location = response.headers.location;
-    if (typeof location !== 'string') throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent no upload location for ${repo}`);
+    if (typeof location !== 'string')
+      throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent no upload location for ${repo}`);
     return location;
   }
 
@@ -201,12 +218,23 @@ export class RegistryClient {
     const text = await response.body.text().catch(() => '');
     const detail = /"message"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? text.slice(0, 200);
     const auth = response.statusCode === 401 || response.statusCode === 403;
-    throw new ExternalError(auth ? 'REGISTRY_AUTH' : 'REGISTRY_ERROR', `${what} on ${this.registry} failed: HTTP ${response.statusCode}${detail ? ` ${detail}` : ''}`, {
-      hint: auth ? 'check the registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json, or AWS credentials for ECR' : undefined,
-    });
+    throw new ExternalError(
+      auth ? 'REGISTRY_AUTH' : 'REGISTRY_ERROR',
+      `${what} on ${this.registry} failed: HTTP ${response.statusCode}${detail ? ` ${detail}` : ''}`,
+      {
+        hint: auth
+          ? 'check the registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json, or AWS credentials for ECR'
+          : undefined,
+      },
+    );
   }
 
-  private async send(method: Method, path: string, options: SendOptions, redirects = 0): Promise<Dispatcher.ResponseData> {
+  private async send(
+    method: Method,
+    path: string,
+    options: SendOptions,
+    redirects = 0,
+  ): Promise<Dispatcher.ResponseData> {
     const url = new URL(path, this.base);
     const sameHost = url.host === new URL(this.base).host;
     const headers: Record<string, string> = { ...options.headers };
@@ -216,17 +244,35 @@ export class RegistryClient {
     try {
       response = await request(url, { method, headers, ...(options.body === undefined ? {} : { body: options.body }) });
     } catch (error) {
-      throw new ExternalError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.registry}: ${(error as { code?: string }).code ?? String(error)}`, {
-        cause: error,
-        hint: 'check that the registry is running and the address is right',
-      });
+      throw new ExternalError(
+        'REGISTRY_UNREACHABLE',
+        `cannot reach registry ${this.registry}: ${(error as { code?: string }).code ?? String(error)}`,
+        {
+          cause: error,
+          hint: 'check that the registry is running and the address is right',
+        },
+      );
     }
-    if ([301, 302, 303, 307, 308].includes(response.statusCode) && (method === 'GET' || method === 'HEAD') && redirects < 5) {
+    if (
+      [301, 302, 303, 307, 308].includes(response.statusCode) &&
+      (method === 'GET' || method === 'HEAD') &&
+      redirects < 5
+    ) {
       await response.body.dump();
       // Follows storage redirects (S3, CDN); credentials go only to the registry's own host.
-      return this.send(method, String(response.headers.location), { ...options, scope: sameHost ? options.scope : '' }, redirects + 1);
+      return this.send(
+        method,
+        String(response.headers.location),
+        { ...options, scope: sameHost ? options.scope : '' },
+        redirects + 1,
+      );
     }
-    if (response.statusCode !== 401 || !sameHost || authorization?.startsWith('Bearer ') === true || (this.basic && authorization !== undefined)) {
+    if (
+      response.statusCode !== 401 ||
+      !sameHost ||
+      authorization?.startsWith('Bearer ') === true ||
+      (this.basic && authorization !== undefined)
+    ) {
       return response;
     }
     const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? '') || null);
@@ -235,7 +281,10 @@ export class RegistryClient {
     else if (challenge?.scheme === 'basic' && this.options.credentials !== undefined) this.basic = true;
     else return response;
     if (options.body !== undefined && !Buffer.isBuffer(options.body)) {
-      throw new ExternalError('REGISTRY_AUTH', `registry ${this.registry} asked for authentication in the middle of an upload`);
+      throw new ExternalError(
+        'REGISTRY_AUTH',
+        `registry ${this.registry} asked for authentication in the middle of an upload`,
+      );
     }
     return this.send(method, path, options, redirects);
   }
@@ -253,13 +302,19 @@ export class RegistryClient {
   /** Token authentication (distribution docs/spec/auth/token.md): GET realm?service=…&scope=…. */
   private async fetchToken(params: Readonly<Record<string, string>>, scope: string): Promise<void> {
     const realm = params.realm;
-    if (realm === undefined) throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent a Bearer challenge without a realm`);
+    if (realm === undefined)
+      throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent a Bearer challenge without a realm`);
     const url = new URL(realm);
     if (params.service !== undefined) url.searchParams.set('service', params.service);
-    for (const part of (params.scope ?? scope).split(' ').filter((entry) => entry !== '')) url.searchParams.append('scope', part);
+    for (const part of (params.scope ?? scope).split(' ').filter((entry) => entry !== ''))
+      url.searchParams.append('scope', part);
     const credentials = this.options.credentials;
     const headers: Record<string, string> =
-      credentials === undefined ? {} : { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
+      credentials === undefined
+        ? {}
+        : {
+            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+          };
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, { method: 'GET', headers });
@@ -269,7 +324,8 @@ export class RegistryClient {
     await this.expect(response, [200], `get a token for ${scope || 'the registry'} from ${url.origin}`);
     const body = (await response.body.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
-    if (token === undefined) throw new ExternalError('REGISTRY_PROTOCOL', `the token service ${url.origin} sent no token`);
+    if (token === undefined)
+      throw new ExternalError('REGISTRY_PROTOCOL', `the token service ${url.origin} sent no token`);
     this.tokens.set(scope, token);
   }
 }
@@ -279,7 +335,9 @@ function pull(repo: string): string {
 }
 
 function push(repo: string, mountFrom?: string): string {
-  return mountFrom === undefined ? `repository:${repo}:pull,push` : `repository:${repo}:pull,push repository:${mountFrom}:pull`;
+  return mountFrom === undefined
+    ? `repository:${repo}:pull,push`
+    : `repository:${repo}:pull,push repository:${mountFrom}:pull`;
 }
 
 function withDigest(location: string, digest: string): string {

@@ -27,13 +27,16 @@ async function fromDockerConfig(host: string, env: Env): Promise<RegistryCredent
     } catch {
       continue;
     }
-    const entry = Object.entries(parsed.auths ?? {}).find(([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host)?.[1];
+    const entry = Object.entries(parsed.auths ?? {}).find(
+      ([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host,
+    )?.[1];
     if (entry?.auth !== undefined) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const at = decoded.indexOf(':');
       if (at > 0) return { username: decoded.slice(0, at), password: decoded.slice(at + 1) };
     }
-    if (entry?.username !== undefined && entry.password !== undefined) return { username: entry.username, password: entry.password };
+    if (entry?.username !== undefined && entry.password !== undefined)
+      return { username: entry.username, password: entry.password };
   }
   return undefined;
 }
@@ -51,10 +54,14 @@ async function fromEcr(region: string): Promise<RegistryCredentials> {
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     return { username: 'AWS', password: decoded.slice(decoded.indexOf(':') + 1) };
   } catch (error) {
-    throw new ExternalError('ECR_AUTH', `cannot get an ECR token in ${region}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-      hint: 'set AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE for GitLab OIDC)',
-    });
+    throw new ExternalError(
+      'ECR_AUTH',
+      `cannot get an ECR token in ${region}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+        hint: 'set AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE for GitLab OIDC)',
+      },
+    );
   }
 }
 

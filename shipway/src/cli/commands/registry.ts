@@ -6,7 +6,8 @@ import type { CliIo } from '../io.js';
 
 function port(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new UsageError(`--port must be 0-65535, got ${value}`);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
+    throw new UsageError(`--port must be 0-65535, got ${value}`);
   return parsed;
 }
 
@@ -20,7 +21,10 @@ export function registerRegistry(program: Command, io: CliIo, signal: AbortSigna
     .option('--dir <path>', 'where blobs, manifests and tags are kept', '.shipway/registry')
     .option('--htpasswd <file>', 'require Basic auth against an htpasswd file of bcrypt entries (htpasswd -B)')
     .option('--json', 'print {"url"} as JSON once listening', false)
-    .addHelpText('after', '\nExample:\n  $ shipway registry serve --port 5000 --dir .shipway/registry\n  $ skopeo copy --dest-tls-verify=false oci:./image docker://127.0.0.1:5000/hello:v1\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ shipway registry serve --port 5000 --dir .shipway/registry\n  $ skopeo copy --dest-tls-verify=false oci:./image docker://127.0.0.1:5000/hello:v1\n',
+    )
     .action(async (options: { port: number; host: string; dir: string; htpasswd?: string; json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
       const running = await serveRegistry(context, options);

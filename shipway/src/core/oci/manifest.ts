@@ -14,7 +14,12 @@ export const MEDIA = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [MEDIA.ociManifest, MEDIA.ociIndex, MEDIA.dockerManifest, MEDIA.dockerManifestList];
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  MEDIA.ociManifest,
+  MEDIA.ociIndex,
+  MEDIA.dockerManifest,
+  MEDIA.dockerManifestList,
+];
 
 const digest = z.string().refine(isValidDigest, { message: 'must be a digest such as sha256:<64 hex>' });
 
@@ -72,7 +77,10 @@ export type ParsedManifest =
   | { readonly kind: 'index'; readonly mediaType: string; readonly index: ImageIndex };
 
 /** Parses manifest bytes as the media type they were served or pushed with. */
-export function parseManifest(bytes: Buffer, mediaType: string): ParsedManifest | { readonly kind: 'invalid'; readonly reason: string } {
+export function parseManifest(
+  bytes: Buffer,
+  mediaType: string,
+): ParsedManifest | { readonly kind: 'invalid'; readonly reason: string } {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));

@@ -40,7 +40,8 @@ export class BlobStore {
     await mkdir(join(this.root, 'blobs/sha256'), { recursive: true });
     await mkdir(join(this.root, 'uploads'), { recursive: true });
     // Uploads from before a restart cannot be resumed (their hash state is gone).
-    for (const name of await readdir(join(this.root, 'uploads'))) await rm(join(this.root, 'uploads', name), { force: true });
+    for (const name of await readdir(join(this.root, 'uploads')))
+      await rm(join(this.root, 'uploads', name), { force: true });
   }
 
   blobPath(digest: string): string {
@@ -62,7 +63,10 @@ export class BlobStore {
   async repoHasBlob(repo: string, digest: string): Promise<boolean> {
     const size = await this.blobSize(digest);
     if (size === undefined) return false;
-    return (await exists(this.linkPath(repo, '_layers', digest))) || (await exists(this.linkPath(repo, '_manifests/revisions', digest)));
+    return (
+      (await exists(this.linkPath(repo, '_layers', digest))) ||
+      (await exists(this.linkPath(repo, '_manifests/revisions', digest)))
+    );
   }
 
   async linkBlob(repo: string, digest: string): Promise<void> {
@@ -161,7 +165,9 @@ export class BlobStore {
 
   async listTags(repo: string): Promise<string[] | undefined> {
     try {
-      return (await readdir(join(this.root, 'repositories', repo, '_manifests/tags'))).filter((name) => !name.includes('.tmp-')).sort();
+      return (await readdir(join(this.root, 'repositories', repo, '_manifests/tags')))
+        .filter((name) => !name.includes('.tmp-'))
+        .sort();
     } catch {
       return (await exists(join(this.root, 'repositories', repo))) ? [] : undefined;
     }

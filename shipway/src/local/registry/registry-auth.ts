@@ -5,7 +5,9 @@ import bcrypt from 'bcryptjs';
 /** What a request wants: the registry's base endpoint, or one repository for pull or push. */
 export type Access = { readonly repo: null } | { readonly repo: string; readonly action: 'pull' | 'push' };
 
-export type AuthDecision = { readonly ok: true } | { readonly ok: false; readonly status: 401 | 403; readonly challenge: string };
+export type AuthDecision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly status: 401 | 403; readonly challenge: string };
 
 export interface RegistryAuth {
   check(authorization: string | undefined, access: Access): Promise<AuthDecision>;
@@ -24,7 +26,8 @@ export async function htpasswdAuth(file: string, realm = 'shipway'): Promise<Reg
     const at = line.indexOf(':');
     if (at <= 0) continue;
     const hash = line.slice(at + 1).trim();
-    if (!/^\$2[aby]\$/.test(hash)) throw new Error(`htpasswd entry for ${line.slice(0, at)} is not bcrypt (use htpasswd -B)`);
+    if (!/^\$2[aby]\$/.test(hash))
+      throw new Error(`htpasswd entry for ${line.slice(0, at)} is not bcrypt (use htpasswd -B)`);
     users.set(line.slice(0, at), hash.replace(/^\$2y\$/, '$2b$'));
   }
   const verified = new Set<string>();
@@ -83,7 +86,10 @@ export function verifyToken(token: string, secret: string, now: number): TokenCl
 export function tokenAuth(options: { realm: string; service: string; secret: string }): RegistryAuth {
   return {
     async check(authorization, access) {
-      const scope = access.repo === null ? '' : `,scope="repository:${access.repo}:${access.action === 'push' ? 'pull,push' : 'pull'}"`;
+      const scope =
+        access.repo === null
+          ? ''
+          : `,scope="repository:${access.repo}:${access.action === 'push' ? 'pull,push' : 'pull'}"`;
       const challenge = `Bearer realm="${options.realm}",service="${options.service}"${scope}`;
       if (authorization?.startsWith('Bearer ') !== true) return { ok: false, status: 401, challenge };
       const claims = verifyToken(authorization.slice(7), options.secret, Date.now());

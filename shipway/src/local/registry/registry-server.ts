@@ -10,7 +10,12 @@ export interface RegistryServerOptions {
   readonly dir: string;
   readonly auth?: RegistryAuth;
   /** Called for every request with its method, path and body size, for tests and logs. */
-  readonly onRequest?: (event: { method: string; path: string; contentRange?: string | undefined; bytes?: number }) => void;
+  readonly onRequest?: (event: {
+    method: string;
+    path: string;
+    contentRange?: string | undefined;
+    bytes?: number;
+  }) => void;
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -92,7 +97,8 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
       bytes: Number(request.headers['content-length'] ?? 0),
     });
     if (route.kind === 'unknown') return fail(reply, 404, 'NOT_FOUND', 'no such endpoint');
-    if (route.kind === 'invalid-name') return fail(reply, 400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(route.name)}`);
+    if (route.kind === 'invalid-name')
+      return fail(reply, 400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(route.name)}`);
     const decision = await auth.check(request.headers.authorization, accessOf(route, request.method));
     if (!decision.ok) {
       reply.header('www-authenticate', decision.challenge);
@@ -129,9 +135,13 @@ interface Context {
 async function blobRoute({ store, request, reply }: Context, repo: string, digest: string) {
   if (!isValidDigest(digest)) return fail(reply, 400, 'DIGEST_INVALID', `invalid digest ${JSON.stringify(digest)}`);
   if (request.method === 'DELETE') return fail(reply, 405, 'UNSUPPORTED', 'blob deletion is not enabled');
-  const size = isStorableDigest(digest) && (await store.repoHasBlob(repo, digest)) ? await store.blobSize(digest) : undefined;
+  const size =
+    isStorableDigest(digest) && (await store.repoHasBlob(repo, digest)) ? await store.blobSize(digest) : undefined;
   if (size === undefined) return fail(reply, 404, 'BLOB_UNKNOWN', `blob ${digest} is not in ${repo}`);
-  reply.header('content-length', size).header('docker-content-digest', digest).header('content-type', 'application/octet-stream');
+  reply
+    .header('content-length', size)
+    .header('docker-content-digest', digest)
+    .header('content-type', 'application/octet-stream');
   if (request.method === 'HEAD') return reply.code(200).send();
   return reply.code(200).send(store.blobStream(digest));
 }
@@ -155,9 +165,19 @@ async function uploadsRoute({ store, request, reply, url }: Context, repo: strin
   if (request.method !== 'POST') return fail(reply, 405, 'UNSUPPORTED', 'use POST to start an upload');
   const mount = url.searchParams.get('mount');
   const from = url.searchParams.get('from');
-  if (mount !== null && from !== null && isValidRepositoryName(from) && isStorableDigest(mount) && (await store.repoHasBlob(from, mount))) {
+  if (
+    mount !== null &&
+    from !== null &&
+    isValidRepositoryName(from) &&
+    isStorableDigest(mount) &&
+    (await store.repoHasBlob(from, mount))
+  ) {
     await store.linkBlob(repo, mount);
-    return reply.code(201).header('location', `/v2/${repo}/blobs/${mount}`).header('docker-content-digest', mount).send();
+    return reply
+      .code(201)
+      .header('location', `/v2/${repo}/blobs/${mount}`)
+      .header('docker-content-digest', mount)
+      .send();
   }
   const id = await store.startUpload(repo);
   const digest = url.searchParams.get('digest');
@@ -178,7 +198,11 @@ async function finish(store: BlobStore, reply: FastifyReply, repo: string, id: s
   if ((await store.finishUpload(id, repo, digest)) === 'mismatch') {
     return fail(reply, 400, 'DIGEST_INVALID', `uploaded content does not match digest ${digest}`);
   }
-  return reply.code(201).header('location', `/v2/${repo}/blobs/${digest}`).header('docker-content-digest', digest).send();
+  return reply
+    .code(201)
+    .header('location', `/v2/${repo}/blobs/${digest}`)
+    .header('docker-content-digest', digest)
+    .send();
 }
 
 async function uploadRoute({ store, request, reply, url }: Context, repo: string, id: string) {
@@ -194,10 +218,13 @@ async function uploadRoute({ store, request, reply, url }: Context, repo: string
     const start = Number(/^(\d+)-\d+$/.exec(range)?.[1] ?? Number.NaN);
     if (start !== size) return uploadLocation(reply, repo, id, size).code(416).send();
   }
-  if (request.method !== 'PATCH' && request.method !== 'PUT') return fail(reply, 405, 'UNSUPPORTED', 'use PATCH or PUT');
-  const hasBody = Number(request.headers['content-length'] ?? '0') > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (request.method !== 'PATCH' && request.method !== 'PUT')
+    return fail(reply, 405, 'UNSUPPORTED', 'use PATCH or PUT');
+  const hasBody =
+    Number(request.headers['content-length'] ?? '0') > 0 || request.headers['transfer-encoding'] !== undefined;
   const newSize = hasBody ? await storeBody(store, request, repo, id) : size;
-  if (newSize === undefined) return fail(reply, 400, 'BLOB_UPLOAD_INVALID', 'the upload was interrupted; resume from the reported range');
+  if (newSize === undefined)
+    return fail(reply, 400, 'BLOB_UPLOAD_INVALID', 'the upload was interrupted; resume from the reported range');
   if (request.method === 'PATCH') return uploadLocation(reply, repo, id, newSize).code(202).send();
   const digest = url.searchParams.get('digest');
   if (digest === null || !isStorableDigest(digest)) {
@@ -221,10 +248,16 @@ async function readLimited(request: FastifyRequest): Promise<Buffer | undefined>
 async function manifestRoute({ store, request, reply }: Context, repo: string, reference: string) {
   const byDigest = reference.includes(':');
   if (byDigest ? !isStorableDigest(reference) : !isValidTagName(reference)) {
-    return fail(reply, 400, byDigest ? 'DIGEST_INVALID' : 'TAG_INVALID', `invalid reference ${JSON.stringify(reference)}`);
+    return fail(
+      reply,
+      400,
+      byDigest ? 'DIGEST_INVALID' : 'TAG_INVALID',
+      `invalid reference ${JSON.stringify(reference)}`,
+    );
   }
   if (request.method === 'PUT') return putManifest(store, request, reply, repo, reference, byDigest);
-  if (request.method !== 'GET' && request.method !== 'HEAD') return fail(reply, 405, 'UNSUPPORTED', 'manifest deletion is not enabled');
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return fail(reply, 405, 'UNSUPPORTED', 'manifest deletion is not enabled');
   const manifest = await store.getManifest(repo, reference);
   if (manifest === undefined) return fail(reply, 404, 'MANIFEST_UNKNOWN', `manifest ${reference} is not in ${repo}`);
   reply
@@ -234,22 +267,43 @@ async function manifestRoute({ store, request, reply }: Context, repo: string, r
   return reply.code(200).send(request.method === 'HEAD' ? undefined : manifest.bytes);
 }
 
-async function putManifest(store: BlobStore, request: FastifyRequest, reply: FastifyReply, repo: string, reference: string, byDigest: boolean) {
+async function putManifest(
+  store: BlobStore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  repo: string,
+  reference: string,
+  byDigest: boolean,
+) {
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-  if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) return fail(reply, 400, 'MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
+  if (!MANIFEST_MEDIA_TYPES.includes(mediaType))
+    return fail(reply, 400, 'MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
   const bytes = await readLimited(request);
-  if (bytes === undefined) return fail(reply, 413, 'SIZE_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
+  if (bytes === undefined)
+    return fail(reply, 413, 'SIZE_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
   const parsed = parseManifest(bytes, mediaType);
   if (parsed.kind === 'invalid') return fail(reply, 400, 'MANIFEST_INVALID', parsed.reason);
   const missing =
     parsed.kind === 'image'
-      ? await firstMissing([parsed.manifest.config, ...parsed.manifest.layers].map((d) => d.digest), (d) => store.repoHasBlob(repo, d))
-      : await firstMissing(parsed.index.manifests.map((d) => d.digest), async (d) => (await store.getManifest(repo, d)) !== undefined);
-  if (missing !== undefined) return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `referenced ${missing} is not in ${repo}`);
+      ? await firstMissing(
+          [parsed.manifest.config, ...parsed.manifest.layers].map((d) => d.digest),
+          (d) => store.repoHasBlob(repo, d),
+        )
+      : await firstMissing(
+          parsed.index.manifests.map((d) => d.digest),
+          async (d) => (await store.getManifest(repo, d)) !== undefined,
+        );
+  if (missing !== undefined)
+    return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `referenced ${missing} is not in ${repo}`);
   const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  if (byDigest && actual !== reference) return fail(reply, 400, 'DIGEST_INVALID', `manifest digest is ${actual}, not ${reference}`);
+  if (byDigest && actual !== reference)
+    return fail(reply, 400, 'DIGEST_INVALID', `manifest digest is ${actual}, not ${reference}`);
   const digest = await store.putManifest(repo, byDigest ? undefined : reference, bytes, mediaType);
-  return reply.code(201).header('location', `/v2/${repo}/manifests/${digest}`).header('docker-content-digest', digest).send();
+  return reply
+    .code(201)
+    .header('location', `/v2/${repo}/manifests/${digest}`)
+    .header('docker-content-digest', digest)
+    .send();
 }
 
 async function firstMissing(digests: readonly string[], has: (digest: string) => Promise<boolean>) {
