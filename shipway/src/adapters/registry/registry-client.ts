@@ -79,17 +79,34 @@ export class RegistryClient {
     return true;
   }
 
+  /**
+   * Asks the registry to link a blob another repository holds (spec.md, "Mounting a blob from
+   * another repository"). A registry that cannot mount opens an upload instead; that upload is
+   * cancelled here and false returned, so the caller uploads the bytes.
+   */
+  async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
+    const response = await this.send('POST', `/v2/${repo}/blobs/uploads/?mount=${digest}&from=${from}`, {
+      scope: push(repo, from),
+      headers: { 'content-length': '0' },
+    });
+    await response.body.dump();
+    if (response.statusCode === 201) return true;
+    await this.expect(response, [202], `mount ${digest} from ${from} into ${repo}`);
+    const cancelled = await this.send('DELETE', this.location(response, repo), { scope: push(repo, from) });
+    await cancelled.body.dump();
+    return false;
+  }
+
   /** Uploads a blob unless the repository has it, mounting it from `mountFrom` when possible. */
   async uploadBlob(repo: string, blob: BlobSource, mountFrom?: string): Promise<'exists' | 'mounted' | 'uploaded'> {
     if (await this.blobExists(repo, blob.digest)) return 'exists';
-    const scope = push(repo, mountFrom);
-    const query = mountFrom === undefined ? '' : `?mount=${blob.digest}&from=${mountFrom}`;
-    const started = await this.send('POST', `/v2/${repo}/blobs/uploads/${query}`, {
+    if (mountFrom !== undefined && (await this.mountBlob(repo, blob.digest, mountFrom))) return 'mounted';
+    const scope = push(repo);
+    const started = await this.send('POST', `/v2/${repo}/blobs/uploads/`, {
       scope,
       headers: { 'content-length': '0' },
     });
     await started.body.dump();
-    if (started.statusCode === 201) return 'mounted';
     await this.expect(started, [202], `start upload to ${repo}`);
     let location = this.location(started, repo);
     const chunk = Math.max(this.options.chunkSize ?? DEFAULT_CHUNK, this.options.minChunkSize ?? 0);

@@ -38,7 +38,13 @@ const configSchema = z.strictObject({
     /** Where the image is pushed; `${VAR}` and `${VAR:-default}` are expanded from the environment. */
     repository: z.string().min(1),
   }),
-  build: z.strictObject({ inputs: z.array(relativePath).min(1) }),
+  build: z.strictObject({
+    /** The service's package directory (its package.json, build script and output). */
+    context: relativePath.default('.'),
+    /** Where the build script writes the compiled app, relative to the context. */
+    output: relativePath.default('dist'),
+    inputs: z.array(relativePath).min(1),
+  }),
   git: z.strictObject({ remote: z.string().min(1).default('origin') }).default({ remote: 'origin' }),
   environments: z.array(environmentSchema).min(1),
 });

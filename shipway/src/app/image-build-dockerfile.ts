@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { runCommand } from '../adapters/process/run-command.js';
+import { imageRepository } from '../core/config/shipway-config.js';
+import { ExternalError } from '../core/errors.js';
+import { parseImageRef } from '../core/image-ref.js';
+import { locate } from '../core/oci/normalize-reference.js';
+import type { AppContext } from './context.js';
+import {
+  buildTime,
+  collectInputs,
+  type ImageBuildOptions,
+  type ImageBuildResult,
+  inputTag,
+  OciLayout,
+  publishHostBase,
+  pushFromLayout,
+} from './image-build.js';
+import { loadShipwayConfig } from './load-config.js';
+
+function isLoopback(reference: string): boolean {
+  return /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(reference);
+}
+
+async function buildah(context: AppContext, storage: string, args: readonly string[]): Promise<string> {
+  const result = await runCommand(
+    'buildah',
+    ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--storage-driver', 'vfs', ...args],
+    {
+      cwd: context.cwd,
+      env: { ...process.env, ...context.env, BUILDAH_ISOLATION: 'chroot' },
+    },
+  ).catch((error: unknown) => {
+    throw new ExternalError('BUILDAH_MISSING', 'buildah could not be started', {
+      cause: error,
+      hint: 'install buildah (Debian: apt-get install buildah), or build without --dockerfile',
+    });
+  });
+  if (result.code !== 0) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-4).join(' | ');
+    throw new ExternalError('BUILDAH_FAILED', `buildah ${args[0] ?? ''} failed: ${tail}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * `shipway image build --dockerfile`: for teams whose Dockerfile is the source of truth. buildah
+ * builds it daemonless (vfs storage, chroot isolation, --timestamp for reproducible metadata),
+ * writes it into shipway's OCI layout, and shipway's own client pushes it.
+ */
+export async function buildDockerfileImage(
+  context: AppContext,
+  options: ImageBuildOptions & { dockerfile: string },
+): Promise<ImageBuildResult> {
+  const config = await loadShipwayConfig(context, options.configFile);
+  const repositoryText = imageRepository(config, context.env);
+  const target = locate(parseImageRef(repositoryText));
+  const dockerfile = resolve(context.cwd, options.dockerfile);
+  if (!existsSync(dockerfile)) throw new ExternalError('DOCKERFILE_MISSING', `${options.dockerfile} does not exist`);
+  const base = options.base === 'host' ? await publishHostBase(context, repositoryText) : options.base;
+  const tag = options.tag ?? inputTag(await collectInputs(context.cwd, config.build.inputs));
+  const mtime = await buildTime(context);
+  const storage = join(context.cwd, '.shipway/buildah');
+  const ignorefile = join(dirname(dockerfile), '.dockerignore');
+  const ca = context.env.NODE_EXTRA_CA_CERTS;
+  context.progress(`buildah bud ${options.dockerfile}${base === undefined ? '' : ` on ${base}`}`);
+  await buildah(context, storage, [
+    'bud',
+    '--quiet',
+    '--isolation',
+    'chroot',
+    '--timestamp',
+    String(mtime),
+    '-f',
+    dockerfile,
+    '-t',
+    `localhost/shipway-build:${tag}`,
+    ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
+    ...(base !== undefined && isLoopback(base) ? ['--tls-verify=false'] : []),
+    ...(ca !== undefined && existsSync(ca) ? ['--secret', `id=npm_ca,src=${ca}`] : []),
+    ...(existsSync(ignorefile) ? ['--ignorefile', ignorefile] : []),
+    context.cwd,
+  ]);
+  const layout = new OciLayout(join(context.cwd, '.shipway/oci'));
+  await layout.init();
+  await buildah(context, storage, ['push', '--quiet', `localhost/shipway-build:${tag}`, `oci:${layout.dir}:${tag}`]);
+  const index = JSON.parse(await readFile(join(layout.dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const digest = index.manifests.find(
+    (entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === tag,
+  )?.digest;
+  if (digest === undefined)
+    throw new ExternalError('LAYOUT_INVALID', `buildah did not write ${tag} into ${layout.dir}`);
+  const push = options.push === true ? await pushFromLayout(context, layout, target, digest, tag) : 'not-pushed';
+  const ref = `${repositoryText}:${tag}@${digest}`;
+  if (options.dotenv !== undefined) {
+    await writeFile(
+      resolve(context.cwd, options.dotenv),
+      `IMAGE_REPOSITORY=${repositoryText}\nIMAGE_TAG=${tag}\nIMAGE_DIGEST=${digest}\nIMAGE_REF=${ref}\n`,
+    );
+  }
+  return { repository: repositoryText, tag, digest, ref, layout: layout.dir, push, layers: [] };
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { DEFAULT_BASE } from '../../app/image-build.js';
+import { contextFor } from '../context-from-io.js';
+import type { CliIo } from '../io.js';
+
+interface BuildFlags {
+  base?: string;
+  tag?: string;
+  push: boolean;
+  dotenv?: string;
+  dockerfile?: string;
+  config: string;
+  json: boolean;
+}
+
+export function registerImage(program: Command, io: CliIo): void {
+  const image = program.command('image').description('build and publish the service image');
+  image
+    .command('build')
+    .description('assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it')
+    .option(
+      '--base <ref|host>',
+      `base image: a registry reference, or "host" for a Node runtime made from this machine (default ${DEFAULT_BASE})`,
+    )
+    .option('--tag <tag>', 'image tag (default: a hash of build.inputs, so unchanged inputs reuse the published image)')
+    .option('--push', 'push to image.repository from shipway.yaml; skipped when the tag already has this digest', false)
+    .option(
+      '--dotenv <file>',
+      'write IMAGE_REPOSITORY, IMAGE_TAG, IMAGE_DIGEST, IMAGE_REF for GitLab artifacts:reports:dotenv',
+    )
+    .option(
+      '--dockerfile <path>',
+      'build this Dockerfile with buildah instead (vfs storage, chroot isolation, fixed timestamp)',
+    )
+    .option('--config <file>', 'the shipway config', 'shipway.yaml')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Layers: the base's, then production node_modules (from package-lock.json), then the compiled app,
+so a code change re-uploads only the small app layer. Entries are sorted, owned by root, stamped
+with SOURCE_DATE_EPOCH (or the commit time): the same commit builds the same digest anywhere.
+The image is also kept as an OCI layout in .shipway/oci (skopeo copy oci:.shipway/oci:<tag> …).
+
+Registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json (DOCKER_CONFIG,
+REGISTRY_AUTH_FILE), or for ECR the AWS SDK's default credential chain (web identity included).
+
+Examples:
+  $ shipway image build --base host --push --dotenv build.env
+  $ shipway image build --dockerfile service/Dockerfile --base 127.0.0.1:5000/base/node:host --push`,
+    )
+    .action(async (options: BuildFlags) => {
+      const { context, output } = contextFor(io, options.json);
+      const common = {
+        base: options.base,
+        tag: options.tag,
+        push: options.push,
+        dotenv: options.dotenv,
+        configFile: options.config,
+      };
+      const result =
+        options.dockerfile === undefined
+          ? await (await import('../../app/image-build.js')).buildImage(context, common)
+          : await (await import('../../app/image-build-dockerfile.js')).buildDockerfileImage(context, {
+              ...common,
+              dockerfile: options.dockerfile,
+            });
+      if (output.json) return output.data(result);
+      const pushed = { pushed: 'pushed', 'already-published': 'already published', 'not-pushed': 'built (not pushed)' }[
+        result.push
+      ];
+      output.result(`${pushed}: ${result.ref}`);
+    });
+}
