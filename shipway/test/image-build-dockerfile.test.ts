@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../src/adapters/registry/registry-client.js';
+import { createRegistryServer } from '../src/local/registry/registry-server.js';
+import { cloneRepo, type RepoClone } from './support/repo-clone.js';
+import { runImage } from './support/run-image.js';
+import { shipway } from './support/run-shipway.js';
+import { pullAndUnpack } from './support/unpack-image.js';
+
+// service/Dockerfile built by real buildah (vfs storage, chroot isolation) on the host base, its
+// `npm ci` reaching the npm registry through NODE_EXTRA_CA_CERTS passed in as a build secret.
+let server: FastifyInstance;
+let host: string;
+let clone: RepoClone;
+beforeAll(async () => {
+  clone = cloneRepo();
+  server = await createRegistryServer({ dir: join(clone.dir, '..', 'registry') });
+  host = new URL(await server.listen({ port: 0, host: '127.0.0.1' })).host;
+});
+afterAll(async () => {
+  await server.close();
+  clone.cleanup();
+});
+
+describe('shipway image build --dockerfile service/Dockerfile', () => {
+  it("builds the Dockerfile with buildah, pushes it with shipway's client, and the image serves Hello world", async () => {
+    const run = await shipway(
+      clone.dir,
+      [
+        'image',
+        'build',
+        '--dockerfile',
+        'service/Dockerfile',
+        '--base',
+        'host',
+        '--push',
+        '--tag',
+        'from-dockerfile',
+        '--json',
+      ],
+      {
+        AWS_REPOSITORY: `${host}/hello`,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ tag: 'from-dockerfile', push: 'pushed' });
+    const client = new RegistryClient(host);
+    expect(await client.resolveTag('hello', 'from-dockerfile')).toBe(result.digest);
+    expect((await client.listTags('hello-base'))[0]).toMatch(/^host-node\d+/);
+    const image = await pullAndUnpack(client, 'hello', result.digest, join(clone.dir, '..', 'pulled'));
+    expect(image.config.config).toMatchObject({
+      User: '1000:1000',
+      WorkingDir: '/app',
+      Cmd: ['node', 'dist/server.js'],
+    });
+    const { child, address } = await runImage(image);
+    try {
+      expect(await (await fetch(`${address}/`)).text()).toBe('Hello world');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 300_000);
+});
