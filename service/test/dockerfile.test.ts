@@ -19,7 +19,22 @@ const instructions = dockerfile
 describe('service/Dockerfile', () => {
   it('is multi-stage on a current LTS slim base, overridable with BASE_IMAGE', () => {
     expect(instructions[0]).toMatch(/^ARG BASE_IMAGE=node:(22|24)-[a-z]+-slim$/);
-    expect(instructions.filter((line) => line.startsWith('FROM '))).toEqual([`${FROM_BASE} AS build`, FROM_BASE]);
+    expect(instructions.filter((line) => line.startsWith('FROM '))).toEqual([
+      `${FROM_BASE} AS deps`,
+      `${FROM_BASE} AS build`,
+      FROM_BASE,
+    ]);
+  });
+
+  it('installs production dependencies before any source is copied, so code changes reuse that layer', () => {
+    const deps = instructions.slice(
+      instructions.indexOf(`${FROM_BASE} AS deps`),
+      instructions.indexOf(`${FROM_BASE} AS build`),
+    );
+    expect(deps.some((line) => line.startsWith('RUN ') && line.includes('npm ci') && line.includes('--omit=dev'))).toBe(
+      true,
+    );
+    expect(deps.some((line) => line.startsWith('COPY ') && line.includes('src'))).toBe(false);
   });
 
   it('installs from the lockfile with npm ci, never npm install', () => {

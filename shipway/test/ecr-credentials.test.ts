@@ -17,14 +17,12 @@ beforeAll(async () => {
     });
     request.resume();
     if (String(request.headers.authorization).includes('AKIDBADKEY')) {
-      response
-        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-        .end(
-          JSON.stringify({
-            __type: 'UnrecognizedClientException',
-            message: 'The security token included in the request is invalid.',
-          }),
-        );
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(
+        JSON.stringify({
+          __type: 'UnrecognizedClientException',
+          message: 'The security token included in the request is invalid.',
+        }),
+      );
       return;
     }
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
