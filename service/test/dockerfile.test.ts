@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile variable syntax, not a JS template
 const FROM_BASE = 'FROM ${BASE_IMAGE}';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(`${root}service/Dockerfile`, 'utf8');

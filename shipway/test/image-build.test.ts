@@ -13,7 +13,7 @@ let server: FastifyInstance;
 let host: string;
 let clone: RepoClone;
 let first: { tag: string; digest: string; ref: string; push: string };
-let firstRun: { stderr: string };
+let firstRun: { stdout: string; stderr: string };
 
 beforeAll(async () => {
   clone = cloneRepo();

@@ -53,7 +53,9 @@ export async function pullAndUnpack(
       const target = join(rootfs, header.name);
       const done = (error?: unknown) => (error === undefined ? next() : tar.destroy(error as Error));
       const chunks: Buffer[] = [];
-      body.on('data', (chunk: Buffer) => chunks.push(chunk));
+      body.on('data', (chunk: unknown) => {
+        if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+      });
       body.on('end', () => {
         (async () => {
           await mkdir(dirname(target), { recursive: true });
