@@ -1,6 +1,12 @@
 // The only place that sets the exit code and handles signals.
 import { runCli } from './run-cli.js';
 
+// A reader that stops early (`shipway … | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const controller = new AbortController();
 const stop = (signal: NodeJS.Signals) => {
   if (controller.signal.aborted) {

@@ -6,6 +6,7 @@ import { registerKustomize } from './commands/kustomize.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerRollout } from './commands/rollout.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   registerPromote(program, io);
   registerRegistry(program, io, io.signal ?? new AbortController().signal);
   registerRollback(program, io);
+  registerRollout(program, io);
   registerStatus(program, io);
   registerValidate(program, io);
   return program;

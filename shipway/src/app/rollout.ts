@@ -1,0 +1,234 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadKubeconfig } from '../adapters/kubernetes/load-kubeconfig.js';
+import { ConflictError, RolloutApi } from '../adapters/kubernetes/rollout-api.js';
+import type { EnvironmentConfig } from '../core/config/shipway-config.js';
+import { ExternalError, RefusedError, UsageError } from '../core/errors.js';
+import { planRolloutAction, type RolloutPatch, type RolloutVerb } from '../core/rollout/plan-rollout-action.js';
+import type { Rollout } from '../core/rollout/rollout-object.js';
+import { type RolloutView, rolloutView } from '../core/rollout/rollout-view.js';
+import type { AppContext } from './context.js';
+import { requireEnvironment } from './find-environment.js';
+import { loadShipwayConfig } from './load-config.js';
+import { type RollbackResult, rollback } from './rollback.js';
+
+export interface RolloutOptions {
+  readonly environment: string;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly configFile?: string | undefined;
+}
+
+interface Target {
+  readonly env: EnvironmentConfig;
+  readonly name: string;
+  readonly namespace: string;
+  readonly api: RolloutApi;
+}
+
+async function openTarget(context: AppContext, options: RolloutOptions): Promise<Target> {
+  const config = await loadShipwayConfig(context, options.configFile);
+  const env = requireEnvironment(config, options.environment);
+  if (env.rollout === undefined) {
+    throw new UsageError(`environment ${env.name} has no rollout in shipway.yaml`, {
+      code: 'ROLLOUT_UNDEFINED',
+      hint: `add environments[].rollout (name, strategy) for ${env.name}`,
+    });
+  }
+  const kubeconfig = loadKubeconfig({
+    file: options.kubeconfig,
+    context: options.context,
+    cwd: context.cwd,
+    env: context.env,
+  });
+  return { env, name: env.rollout.name, namespace: env.namespace, api: new RolloutApi(kubeconfig.config) };
+}
+
+async function viewOf(target: Target, rollout: Rollout): Promise<RolloutView> {
+  const stable = rollout.status?.stableRS;
+  const image =
+    stable === undefined
+      ? undefined
+      : await target.api.imageOfRevision(target.namespace, stable).catch(() => undefined);
+  return rolloutView(rollout, image ?? null);
+}
+
+export async function rolloutStatus(context: AppContext, options: RolloutOptions): Promise<RolloutView> {
+  const target = await openTarget(context, options);
+  return viewOf(target, await target.api.get(target.namespace, target.name));
+}
+
+export type WaitFor =
+  | { readonly kind: 'healthy' }
+  | { readonly kind: 'paused' }
+  | { readonly kind: 'step'; readonly step: number };
+
+function satisfied(view: RolloutView, waitFor: WaitFor): boolean {
+  if (waitFor.kind === 'healthy') return view.phase === 'Healthy';
+  if (waitFor.kind === 'paused') return view.phase === 'Paused';
+  return view.step !== null && view.step.current >= waitFor.step;
+}
+
+/**
+ * `shipway rollout wait`: returns as soon as the condition holds, read from a watch (not a sleep
+ * loop); Degraded is a refusal (exit 4); a timeout names what was last seen.
+ */
+export async function waitForRollout(
+  context: AppContext,
+  options: RolloutOptions & {
+    readonly waitFor: WaitFor;
+    readonly timeoutMs: number;
+    readonly onChange?: (view: RolloutView) => void;
+  },
+): Promise<RolloutView> {
+  const target = await openTarget(context, options);
+  const controller = new AbortController();
+  const initial = await target.api.get(target.namespace, target.name);
+  let last = rolloutView(initial, null);
+  const outcome = new Promise<RolloutView>((resolve, reject) => {
+    const check = (rollout: Rollout) => {
+      last = rolloutView(rollout, null);
+      options.onChange?.(last);
+      if (satisfied(last, options.waitFor)) resolve(last);
+      else if (last.phase === 'Degraded')
+        reject(
+          new RefusedError(
+            'ROLLOUT_DEGRADED',
+            `rollout ${target.name} in ${target.namespace} is Degraded: ${last.message}`,
+            { hint: 'shipway rollout retry, or fix the release and promote again' },
+          ),
+        );
+    };
+    check(initial);
+    target.api.watch(target.namespace, target.name, check, controller.signal).catch(reject);
+    sleep(options.timeoutMs, undefined, { signal: controller.signal }).then(
+      () =>
+        reject(
+          new RefusedError(
+            'WAIT_TIMEOUT',
+            `timed out after ${options.timeoutMs} ms waiting for ${describe(options.waitFor)}; last seen: ${last.phase}${last.message ? ` (${last.message})` : ''}${last.step ? `, step ${last.step.current}/${last.step.total}` : ''}`,
+          ),
+        ),
+      () => {},
+    );
+  });
+  try {
+    return await outcome;
+  } finally {
+    controller.abort();
+  }
+}
+
+function describe(waitFor: WaitFor): string {
+  return waitFor.kind === 'step' ? `step ${waitFor.step}` : waitFor.kind;
+}
+
+export interface RolloutActionResult {
+  readonly environment: string;
+  readonly rollout: string;
+  readonly namespace: string;
+  readonly verb: RolloutVerb;
+  readonly outcome: 'patched' | 'unchanged';
+  readonly message: string;
+  readonly patches: readonly RolloutPatch[];
+  readonly conflicts: number;
+  readonly view: RolloutView;
+}
+
+const MAX_CONFLICTS = 5;
+
+/**
+ * Reads the Rollout, plans the verb from its state, and sends the plan's merge patches in order,
+ * each carrying the resourceVersion it was computed from. A 409 means the Rollout moved: read it
+ * again and plan again (the plugin patches blindly and can act on a state it never saw).
+ */
+export async function rolloutAction(
+  context: AppContext,
+  options: RolloutOptions & { readonly verb: RolloutVerb; readonly expectDigest?: string | undefined },
+): Promise<RolloutActionResult> {
+  const target = await openTarget(context, options);
+  const base = { environment: target.env.name, rollout: target.name, namespace: target.namespace, verb: options.verb };
+  for (let conflicts = 0; conflicts <= MAX_CONFLICTS; conflicts += 1) {
+    let rollout = await target.api.get(target.namespace, target.name);
+    const plan = planRolloutAction(rollout, options.verb, { expectDigest: options.expectDigest });
+    if (plan.kind === 'refused') throw new RefusedError(plan.code, plan.reason, { hint: plan.hint });
+    if (plan.kind === 'noop')
+      return {
+        ...base,
+        outcome: 'unchanged',
+        message: plan.reason,
+        patches: [],
+        conflicts,
+        view: await viewOf(target, rollout),
+      };
+    const sent: RolloutPatch[] = [];
+    try {
+      for (const patch of plan.patches) {
+        const body = { ...patch.body, metadata: { resourceVersion: rollout.metadata.resourceVersion } };
+        rollout = await target.api.patch(target.namespace, target.name, patch.target, body);
+        sent.push(patch);
+      }
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        context.progress(`rollout ${target.name} changed while ${VERB_ING[options.verb]}; reading it again`);
+        continue;
+      }
+      throw error;
+    }
+    return {
+      ...base,
+      outcome: 'patched',
+      message: `rollout '${target.name}' ${verbDone(options.verb)}`,
+      patches: sent,
+      conflicts,
+      view: await viewOf(target, rollout),
+    };
+  }
+  throw new ExternalError(
+    'ROLLOUT_CONTENDED',
+    `rollout ${target.name} kept changing; gave up after ${MAX_CONFLICTS} conflicts`,
+    { hint: 'run the command again' },
+  );
+}
+
+const VERB_ING: Record<RolloutVerb, string> = {
+  promote: 'promoting',
+  'promote-full': 'promoting',
+  abort: 'aborting',
+  retry: 'retrying',
+  pause: 'pausing',
+};
+
+function verbDone(verb: RolloutVerb): string {
+  return { promote: 'promoted', 'promote-full': 'fully promoted', abort: 'aborted', retry: 'retried', pause: 'paused' }[
+    verb
+  ];
+}
+
+/**
+ * `shipway rollout abort`: abort the canary, then pin the stable revision's image in Git again
+ * (unless --no-revert), so Argo CD does not roll the aborted release out once more.
+ */
+export async function abortRollout(
+  context: AppContext,
+  options: RolloutOptions & { readonly revert: boolean },
+): Promise<{ abort: RolloutActionResult; rollback: RollbackResult | null }> {
+  const abort = await rolloutAction(context, { ...options, verb: 'abort' });
+  if (!options.revert) return { abort, rollback: null };
+  const stableImage = abort.view.stable.image;
+  const digest = stableImage?.includes('@') === true ? stableImage.slice(stableImage.indexOf('@') + 1) : undefined;
+  if (digest === undefined) {
+    throw new ExternalError(
+      'STABLE_IMAGE_UNKNOWN',
+      `aborted, but the stable revision ${abort.view.stable.revision ?? '(none)'} has no image digest to pin in Git`,
+      {
+        hint: `run shipway rollback ${options.environment} --to <commit|digest>`,
+      },
+    );
+  }
+  const reverted = await rollback(context, {
+    environment: options.environment,
+    to: digest,
+    configFile: options.configFile,
+  });
+  return { abort, rollback: reverted };
+}
