@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { imageRepository } from '../core/config/shipway-config.js';
@@ -16,6 +16,7 @@ import {
   OciLayout,
   publishHostBase,
   pushFromLayout,
+  writeDotenv,
 } from './image-build.js';
 import { loadShipwayConfig } from './load-config.js';
 
@@ -95,11 +96,6 @@ export async function buildDockerfileImage(
     throw new ExternalError('LAYOUT_INVALID', `buildah did not write ${tag} into ${layout.dir}`);
   const push = options.push === true ? await pushFromLayout(context, layout, target, digest, tag) : 'not-pushed';
   const ref = `${repositoryText}:${tag}@${digest}`;
-  if (options.dotenv !== undefined) {
-    await writeFile(
-      resolve(context.cwd, options.dotenv),
-      `IMAGE_REPOSITORY=${repositoryText}\nIMAGE_TAG=${tag}\nIMAGE_DIGEST=${digest}\nIMAGE_REF=${ref}\n`,
-    );
-  }
+  if (options.dotenv !== undefined) await writeDotenv(context, options.dotenv, repositoryText, tag, digest);
   return { repository: repositoryText, tag, digest, ref, layout: layout.dir, push, layers: [] };
 }

@@ -159,15 +159,8 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
     options.push === true
       ? await pushFromLayout(context, layout, target, image.manifestDigest, tag, base.source)
       : 'not-pushed';
-  if (options.dotenv !== undefined) {
-    const lines = [
-      `IMAGE_REPOSITORY=${repositoryText}`,
-      `IMAGE_TAG=${tag}`,
-      `IMAGE_DIGEST=${image.manifestDigest}`,
-      `IMAGE_REF=${ref}`,
-    ];
-    await writeFile(resolve(context.cwd, options.dotenv), `${lines.join('\n')}\n`);
-  }
+  if (options.dotenv !== undefined)
+    await writeDotenv(context, options.dotenv, repositoryText, tag, image.manifestDigest);
   return {
     repository: repositoryText,
     tag,
@@ -242,6 +235,23 @@ export async function pushFromLayout(
 
 async function report(context: AppContext, blob: { digest: string; size: number }, outcome: string): Promise<void> {
   context.progress(`${outcome.padEnd(8)} ${blob.digest.slice(0, 19)}… ${(blob.size / 1024 / 1024).toFixed(1)} MiB`);
+}
+
+/** The variables later jobs read from a GitLab `artifacts:reports:dotenv` file. */
+export async function writeDotenv(
+  context: AppContext,
+  file: string,
+  repository: string,
+  tag: string,
+  digest: string,
+): Promise<void> {
+  const lines = [
+    `IMAGE_REPOSITORY=${repository}`,
+    `IMAGE_TAG=${tag}`,
+    `IMAGE_DIGEST=${digest}`,
+    `IMAGE_REF=${repository}:${tag}@${digest}`,
+  ];
+  await writeFile(resolve(context.cwd, file), `${lines.join('\n')}\n`);
 }
 
 /**
