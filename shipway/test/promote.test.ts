@@ -83,6 +83,21 @@ describe('shipway promote --image', () => {
     expect(fixture.refs()).toBe(before);
   });
 
+  it('--dotenv hands the pinned image to later jobs (promote-prod --expect-digest reads it)', async () => {
+    const run = await shipway(fixture.work, [
+      'promote',
+      'dev',
+      '--image',
+      `127.0.0.1:5000/hello:v1@${DIGEST_A}`,
+      '--dotenv',
+      'deploy.env',
+    ]);
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(fixture.work, 'deploy.env'), 'utf8')).toBe(
+      `IMAGE_REPOSITORY=127.0.0.1:5000/hello\nIMAGE_TAG=v1\nIMAGE_DIGEST=${DIGEST_A}\nIMAGE_REF=127.0.0.1:5000/hello:v1@${DIGEST_A}\n`,
+    );
+  });
+
   it('--json prints the result as data', async () => {
     const run = await shipway(fixture.work, [
       'promote',

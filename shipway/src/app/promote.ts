@@ -27,6 +27,7 @@ export interface PromoteResult {
   readonly branch: string;
   readonly status: 'promoted' | 'unchanged' | 'planned';
   readonly image: string;
+  readonly repository: string;
   readonly tag: string | null;
   readonly digest: string | null;
   readonly previous: string | null;
@@ -87,6 +88,7 @@ export async function promote(context: AppContext, options: PromoteOptions): Pro
       branch: target.branch,
       status: update.kind === 'unchanged' ? 'unchanged' : update.kind === 'planned' ? 'planned' : 'promoted',
       image: formatEntry(update.image),
+      repository: update.image.newName || update.image.name,
       tag: update.image.newTag || null,
       digest: update.image.digest || null,
       previous: previous === undefined ? null : formatEntry(previous),

@@ -12,6 +12,10 @@ export function registerPromote(program: Command, io: CliIo): void {
     .option('--from <env>', 'copy the exact image (name, tag, digest) the upstream environment runs')
     .option('--approve', 'open a manual gate (a manual GitLab job opens it by itself)', false)
     .option('--dry-run', 'print the plan and the new kustomization; change nothing', false)
+    .option(
+      '--dotenv <file>',
+      'write IMAGE_REPOSITORY, IMAGE_TAG, IMAGE_DIGEST, IMAGE_REF of the pinned image (GitLab dotenv report)',
+    )
     .option('--config <file>', 'the shipway config', 'shipway.yaml')
     .option('--json', 'print the result as JSON', false)
     .addHelpText(
@@ -30,7 +34,15 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
     .action(
       async (
         env: string,
-        options: { image?: string; from?: string; approve: boolean; dryRun: boolean; config: string; json: boolean },
+        options: {
+          image?: string;
+          from?: string;
+          approve: boolean;
+          dryRun: boolean;
+          dotenv?: string;
+          config: string;
+          json: boolean;
+        },
       ) => {
         const { context, output } = contextFor(io, options.json);
         const result = await promote(context, {
@@ -41,6 +53,10 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
           dryRun: options.dryRun,
           configFile: options.config,
         });
+        if (options.dotenv !== undefined && result.status !== 'planned') {
+          const { writeDotenv } = await import('../../app/image-build.js');
+          await writeDotenv(context, options.dotenv, result.repository, result.tag ?? '', result.digest ?? '');
+        }
         if (output.json) return output.data(result);
         if (result.status === 'unchanged') {
           return output.result(`${result.environment} already runs ${result.image}; nothing to do`);
