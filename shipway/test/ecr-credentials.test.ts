@@ -10,12 +10,23 @@ let endpoint: string;
 const seen: { target: string; authorization: string }[] = [];
 
 beforeAll(async () => {
-  server = createServer((request: IncomingMessage, response) => {
+  server = createServer(async (request: IncomingMessage, response) => {
+    let body = '';
+    for await (const chunk of request) body += String(chunk);
     seen.push({
       target: String(request.headers['x-amz-target']),
       authorization: String(request.headers.authorization),
     });
-    request.resume();
+    if (body.includes('Action=AssumeRoleWithWebIdentity')) {
+      // STS's query API: the web identity token in, temporary keys out.
+      seen.push({ target: `sts:${new URLSearchParams(body).get('WebIdentityToken')}`, authorization: '' });
+      response
+        .writeHead(200, { 'content-type': 'text/xml' })
+        .end(
+          '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAFROMOIDC</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>',
+        );
+      return;
+    }
     if (String(request.headers.authorization).includes('AKIDBADKEY')) {
       response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(
         JSON.stringify({
@@ -71,6 +82,29 @@ describe('registry credentials', () => {
     expect(seen.at(-1)?.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDGOODKEY\/\d{8}\/ap-northeast-2\/ecr\/aws4_request/,
     );
+  });
+
+  it('a GitLab id_token in AWS_ID_TOKEN with AWS_ROLE_ARN is exchanged through STS, no static keys', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_ECR: endpoint,
+      AWS_ENDPOINT_URL_STS: endpoint,
+      HOME: '/nonexistent',
+    });
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    try {
+      const credentials = await registryCredentials(ECR, {
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/gitlab',
+        AWS_ID_TOKEN: 'eyJ.gitlab.jwt',
+        CI_JOB_ID: '77',
+      });
+      expect(credentials).toEqual({ username: 'AWS', password: 'ecr-password-123' });
+    } finally {
+      process.env = saved;
+    }
+    expect(seen.map((entry) => entry.target)).toContain('sts:eyJ.gitlab.jwt');
+    expect(seen.at(-1)?.authorization).toMatch(/Credential=ASIAFROMOIDC\//);
   });
 
   it('a refused ECR token is an ExternalError naming the region and what to set', async () => {

@@ -45,10 +45,23 @@ async function fromDockerConfig(host: string, env: Env): Promise<RegistryCredent
  * ECR: a 12-hour token from GetAuthorizationToken, with the SDK's default credential chain
  * (static keys, profiles, and web identity — so GitLab OIDC id_tokens work without keys).
  */
-async function fromEcr(region: string): Promise<RegistryCredentials> {
+async function fromEcr(region: string, env: Env): Promise<RegistryCredentials> {
   const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
   try {
-    const result = await new ECRClient({ region }).send(new GetAuthorizationTokenCommand({}));
+    // A GitLab `id_tokens:` token arrives as a variable, not a file: hand it to the web-identity
+    // provider directly. Otherwise the SDK's default chain decides (keys, profiles, token files).
+    const idToken = env.AWS_ID_TOKEN;
+    const credentials =
+      idToken && env.AWS_ROLE_ARN && !env.AWS_WEB_IDENTITY_TOKEN_FILE
+        ? (await import('@aws-sdk/credential-provider-web-identity')).fromWebToken({
+            roleArn: env.AWS_ROLE_ARN,
+            webIdentityToken: idToken,
+            roleSessionName: `shipway-${env.CI_JOB_ID ?? 'local'}`,
+            clientConfig: { region },
+          })
+        : undefined;
+    const client = new ECRClient(credentials === undefined ? { region } : { region, credentials });
+    const result = await client.send(new GetAuthorizationTokenCommand({}));
     const token = result.authorizationData?.[0]?.authorizationToken;
     if (token === undefined) throw new Error('no authorization data in the answer');
     const decoded = Buffer.from(token, 'base64').toString('utf8');
@@ -59,7 +72,7 @@ async function fromEcr(region: string): Promise<RegistryCredentials> {
       `cannot get an ECR token in ${region}: ${error instanceof Error ? error.message : String(error)}`,
       {
         cause: error,
-        hint: 'set AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE for GitLab OIDC)',
+        hint: 'set AWS credentials: AWS_ROLE_ARN with a GitLab id_token in AWS_ID_TOKEN (OIDC), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
       },
     );
   }
@@ -73,5 +86,5 @@ export async function registryCredentials(host: string, env: Env): Promise<Regis
   const fromFile = await fromDockerConfig(host, env);
   if (fromFile !== undefined) return fromFile;
   const ecr = ecrRegistry(host);
-  return ecr === undefined ? undefined : fromEcr(ecr.region);
+  return ecr === undefined ? undefined : fromEcr(ecr.region, env);
 }
