@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REPO_ROOT } from './support/git-fixture.js';
 
 // GitLab's own CI schema (../shared/schemas/gitlab-ci.json, from gitlab-org/gitlab), with the
@@ -17,7 +17,7 @@ describe('.gitlab-ci.yml', () => {
   const schema = JSON.parse(readFileSync(join(REPO_ROOT, '../shared/schemas/gitlab-ci.json'), 'utf8'));
   const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
 
-  it('validates against GitLab\'s official CI schema', () => {
+  it("validates against GitLab's official CI schema", () => {
     const config = load(join(REPO_ROOT, '.gitlab-ci.yml'));
     expect(validate(config) ? [] : validate.errors).toEqual([]);
   });
@@ -29,12 +29,27 @@ describe('.gitlab-ci.yml', () => {
   });
 
   it('keeps the original contract: stages, manual prod jobs, and every script a shipway or npm command', () => {
-    const config = load(join(REPO_ROOT, '.gitlab-ci.yml')) as Record<string, { stage?: string; script?: string[]; rules?: { when?: string }[]; image?: string }>;
+    const config = load(join(REPO_ROOT, '.gitlab-ci.yml')) as Record<
+      string,
+      { stage?: string; script?: string[]; rules?: { when?: string }[]; image?: string }
+    >;
     expect(config.stages).toEqual(['build', 'publish', 'deploy-dev', 'deploy-stage', 'deploy-prod', 'promote-prod']);
-    for (const job of ['deploy-prod', 'promote-prod', 'rollback-prod']) expect(config[job]?.rules?.[0]?.when).toBe('manual');
-    const jobs = Object.entries(config).filter(([name, value]) => !name.startsWith('.') && typeof value === 'object' && value !== null && 'script' in value);
-    expect(jobs.map(([name]) => name).sort()).toEqual(['build', 'deploy-dev', 'deploy-prod', 'deploy-stage', 'promote-prod', 'publish', 'rollback-prod']);
-    for (const [, job] of jobs) for (const line of job.script ?? []) expect(line).toMatch(/^(npx shipway |npm (test|run ))/);
+    for (const job of ['deploy-prod', 'promote-prod', 'rollback-prod'])
+      expect(config[job]?.rules?.[0]?.when).toBe('manual');
+    const jobs = Object.entries(config).filter(
+      ([name, value]) => !name.startsWith('.') && typeof value === 'object' && value !== null && 'script' in value,
+    );
+    expect(jobs.map(([name]) => name).sort()).toEqual([
+      'build',
+      'deploy-dev',
+      'deploy-prod',
+      'deploy-stage',
+      'promote-prod',
+      'publish',
+      'rollback-prod',
+    ]);
+    for (const [, job] of jobs)
+      for (const line of job.script ?? []) expect(line).toMatch(/^(npx shipway |npm (test|run ))/);
     const text = readFileSync(join(REPO_ROOT, '.gitlab-ci.yml'), 'utf8');
     expect(text).not.toMatch(/:latest\b|curl .*\| *(ba)?sh/);
   });
