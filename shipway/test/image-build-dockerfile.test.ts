@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullAndUnpack } from '../src/adapters/image/unpack-image.js';
 import { RegistryClient } from '../src/adapters/registry/registry-client.js';
 import { createRegistryServer } from '../src/local/registry/registry-server.js';
 import { cloneRepo, type RepoClone } from './support/repo-clone.js';
 import { runImage } from './support/run-image.js';
 import { shipway } from './support/run-shipway.js';
-import { pullAndUnpack } from './support/unpack-image.js';
 
 // service/Dockerfile built by real buildah (vfs storage, chroot isolation) on the host base, its
 // `npm ci` reaching the npm registry through NODE_EXTRA_CA_CERTS passed in as a build secret.

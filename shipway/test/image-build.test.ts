@@ -2,12 +2,12 @@ import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullAndUnpack } from '../src/adapters/image/unpack-image.js';
 import { RegistryClient } from '../src/adapters/registry/registry-client.js';
 import { createRegistryServer } from '../src/local/registry/registry-server.js';
 import { cloneRepo, type RepoClone } from './support/repo-clone.js';
 import { runImage } from './support/run-image.js';
 import { shipway } from './support/run-shipway.js';
-import { pullAndUnpack } from './support/unpack-image.js';
 
 let server: FastifyInstance;
 let host: string;

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { PulledImage } from './unpack-image.js';
+import type { PulledImage } from '../../src/adapters/image/unpack-image.js';
 
 /**
  * Starts an unpacked image's command the way a runtime would, minus the namespaces: the program
