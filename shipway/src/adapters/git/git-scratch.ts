@@ -136,6 +136,20 @@ export class GitScratch {
     throw gitFailure(`push to ${branch} on ${this.remote}`, result.stderr || result.stdout);
   }
 
+  /** Writes the whole tree of `commit` into `dest` (which must exist), without touching any HEAD. */
+  async exportTree(commit: string, dest: string): Promise<void> {
+    const index = { GIT_INDEX_FILE: join(this.dir, `export-index-${process.pid}-${Date.now()}`) };
+    await this.git(['--work-tree', dest, 'read-tree', commit], undefined, index);
+    await this.git(['--work-tree', dest, 'checkout-index', '--all', '--force'], undefined, index);
+  }
+
+  /** The commit a remote branch points at, without fetching it; undefined when it does not exist. */
+  async remoteHead(branch: string): Promise<string | undefined> {
+    const result = await this.run(['ls-remote', this.remote, `refs/heads/${branch}`]);
+    if (result.code !== 0) throw gitFailure(`ls-remote ${this.remote}`, result.stderr);
+    return result.stdout.split(/\s/)[0] || undefined;
+  }
+
   /** Commits on `ref` that touched `path`, newest first. */
   async log(ref: string, path: string): Promise<LogEntry[]> {
     const out = await this.git(['log', '--format=%H%x1f%cI%x1f%B%x1e', ref, '--', path]);

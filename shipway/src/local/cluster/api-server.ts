@@ -16,6 +16,8 @@ export interface ApiServerHooks {
   onPatch?(record: PatchRecord): void;
   /** Runs before a PATCH is applied (tests move the object under the client here). */
   beforePatch?(): void;
+  /** Extra read-only JSON endpoints (the embedded cluster's /shipway/v1/status). */
+  extra?(path: string): unknown;
 }
 
 const ROLLOUT_RESOURCES = {
@@ -140,6 +142,8 @@ export class ApiServer {
       '/apis/apps/v1': APPS_RESOURCES,
     };
     if (request.method === 'GET' && fixed[path] !== undefined) return this.send(response, 200, fixed[path]);
+    const extra = request.method === 'GET' ? this.hooks.extra?.(path) : undefined;
+    if (extra !== undefined) return this.send(response, 200, extra);
     if (request.method === 'GET' && path === '/api/v1/namespaces') {
       const names = new Set([
         ...this.namespaces(),

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExternalError } from '../core/errors.js';
+import { type ClusterInfo, EmbeddedCluster, type EnvironmentState } from '../local/cluster/embedded-cluster.js';
+import type { AppContext } from './context.js';
+import { resolveRemote } from './git-remote.js';
+import { loadShipwayConfig } from './load-config.js';
+
+export const DEFAULT_STATE_DIR = '.shipway/cluster';
+
+export interface ClusterOptions {
+  readonly stateDir: string;
+  readonly configFile?: string | undefined;
+  readonly apiPort?: number | undefined;
+}
+
+/** `shipway cluster up`: start the embedded cluster in this process. */
+export async function startCluster(
+  context: AppContext,
+  options: ClusterOptions,
+): Promise<{ cluster: EmbeddedCluster; info: ClusterInfo }> {
+  const config = await loadShipwayConfig(context, options.configFile);
+  const remote = await resolveRemote(context, config.git.remote);
+  const cluster = new EmbeddedCluster({
+    stateDir: resolve(context.cwd, options.stateDir),
+    config,
+    remote: remote.url,
+    path: context.env.PATH,
+    ...(options.apiPort === undefined ? {} : { apiPort: options.apiPort }),
+  });
+  return { cluster, info: await cluster.up() };
+}
+
+async function readInfo(context: AppContext, stateDir: string): Promise<ClusterInfo> {
+  try {
+    return JSON.parse(await readFile(resolve(context.cwd, stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
+  } catch (error) {
+    throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${stateDir}`, {
+      cause: error,
+      hint: 'start it with `shipway cluster up`',
+    });
+  }
+}
+
+/** `shipway cluster status`: each environment's revision, image, phase, step, pods and URL. */
+export async function clusterStatus(
+  context: AppContext,
+  options: ClusterOptions,
+): Promise<{ info: ClusterInfo; environments: EnvironmentState[] }> {
+  const info = await readInfo(context, options.stateDir);
+  try {
+    const response = await fetch(`${info.api}/shipway/v1/status`);
+    return { info, environments: (await response.json()) as EnvironmentState[] };
+  } catch (error) {
+    throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${info.api} does not answer`, {
+      cause: error,
+      hint: 'start it with `shipway cluster up`',
+    });
+  }
+}
+
+/** `shipway cluster down`: stop the cluster started by `cluster up` (its pods drain first). */
+export async function stopCluster(
+  context: AppContext,
+  options: ClusterOptions,
+): Promise<{ stopped: boolean; pid: number }> {
+  const info = await readInfo(context, options.stateDir);
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch {
+    return { stopped: false, pid: info.pid };
+  }
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    try {
+      process.kill(info.pid, 0);
+    } catch {
+      return { stopped: true, pid: info.pid };
+    }
+    await sleep(100);
+  }
+  throw new ExternalError('CLUSTER_STUCK', `the embedded cluster (pid ${info.pid}) did not stop within 60 s`);
+}

@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GitScratch } from '../../adapters/git/git-scratch.js';
+import type { ShipwayConfig } from '../../core/config/shipway-config.js';
+import { rolloutSchema } from '../../core/rollout/rollout-object.js';
+import { type RolloutView, rolloutView } from '../../core/rollout/rollout-view.js';
+import { writeAtomically } from '../registry/blob-store.js';
+import { ApiServer } from './api-server.js';
+import { CanaryController } from './canary-controller.js';
+import { FrontProxy } from './front-proxy.js';
+import { GitSync, type SyncState } from './git-sync.js';
+import { ObjectStore } from './object-store.js';
+import { PodRuntime } from './pod-runtime.js';
+
+export interface ClusterOptions {
+  readonly stateDir: string;
+  readonly config: ShipwayConfig;
+  readonly remote: string;
+  readonly path: string | undefined;
+  readonly apiPort?: number;
+}
+
+export interface EnvironmentState {
+  readonly environment: string;
+  readonly namespace: string;
+  readonly url: string;
+  readonly sync: SyncState | null;
+  readonly rollout: RolloutView | null;
+  readonly pods: readonly {
+    readonly name: string;
+    readonly revision: string;
+    readonly state: string;
+    readonly restarts: number;
+  }[];
+}
+
+export interface ClusterInfo {
+  readonly pid: number;
+  readonly api: string;
+  readonly urls: Record<string, string>;
+}
+
+/**
+ * The embedded cluster: the API server, Git sync (the Argo CD part), the canary controller (the
+ * Argo Rollouts part), pods as processes, and one front proxy per environment. State lives in
+ * the state dir: the object store, the kubeconfig, pulled images, pod logs and cluster.json
+ * (the API address and each environment's stable URL, reused on the next `cluster up`).
+ */
+export class EmbeddedCluster {
+  private readonly store: ObjectStore;
+  private readonly api: ApiServer;
+  private readonly pods: PodRuntime;
+  private readonly controller: CanaryController;
+  private readonly proxies = new Map<string, FrontProxy>();
+  private sync: GitSync | undefined;
+  private scratch: GitScratch | undefined;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.store = new ObjectStore(join(options.stateDir, 'objects.json'));
+    this.pods = new PodRuntime(options.stateDir, () => this.controller.kick());
+    this.controller = new CanaryController(this.store, this.pods);
+    this.api = new ApiServer(
+      this.store,
+      { extra: (path) => (path === '/shipway/v1/status' ? this.status() : undefined) },
+      () => options.config.environments.map((env) => env.namespace),
+    );
+  }
+
+  async up(): Promise<ClusterInfo> {
+    const previous = await readFile(join(this.options.stateDir, 'cluster.json'), 'utf8')
+      .then((text) => JSON.parse(text) as ClusterInfo)
+      .catch(() => undefined);
+    await this.store.load();
+    const apiUrl = await this.api.listen(this.options.apiPort ?? portOf(previous?.api) ?? 0);
+    await writeAtomically(join(this.options.stateDir, 'kubeconfig'), kubeconfig(apiUrl));
+    const urls: Record<string, string> = {};
+    for (const env of this.options.config.environments) {
+      const proxy = new FrontProxy(() =>
+        this.pods
+          .list(`${env.namespace}/${env.rollout?.name ?? this.options.config.app}`)
+          .filter((pod) => pod.state === 'ready'),
+      );
+      urls[env.name] = await proxy.listen(portOf(previous?.urls[env.name]) ?? 0).catch(() => proxy.listen(0));
+      this.proxies.set(env.name, proxy);
+    }
+    this.controller.start();
+    this.scratch = await GitScratch.create(this.options.remote, undefined, {
+      name: 'shipway-cluster',
+      email: 'shipway@localhost',
+    });
+    this.sync = new GitSync(this.scratch, this.options.config.environments, this.store, this.options.path);
+    this.sync.start();
+    const info: ClusterInfo = { pid: process.pid, api: apiUrl, urls };
+    await writeAtomically(join(this.options.stateDir, 'cluster.json'), JSON.stringify(info, null, 2));
+    return info;
+  }
+
+  async down(): Promise<void> {
+    this.sync?.stop();
+    this.controller.stop();
+    await this.pods.close();
+    for (const proxy of this.proxies.values()) await proxy.close();
+    await this.api.close();
+    await this.store.flushed();
+    await this.scratch?.dispose();
+  }
+
+  status(): EnvironmentState[] {
+    return this.options.config.environments.map((env) => {
+      const name = env.rollout?.name ?? this.options.config.app;
+      const object = this.store.get('Rollout', env.namespace, name);
+      const rollout = object === undefined ? null : rolloutSchema.parse(object);
+      const stableRevision = rollout?.status?.stableRS;
+      const stable =
+        stableRevision === undefined
+          ? undefined
+          : this.store.get('ReplicaSet', env.namespace, `${name}-${stableRevision}`);
+      const stableImage =
+        ((stable?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec
+          ?.containers ?? [])[0]?.image ?? null;
+      return {
+        environment: env.name,
+        namespace: env.namespace,
+        url: this.proxies.get(env.name)?.url ?? '',
+        sync: this.sync?.state.get(env.name) ?? null,
+        rollout: rollout === null ? null : rolloutView(rollout, stableImage),
+        pods: this.pods
+          .list(`${env.namespace}/${name}`)
+          .map((pod) => ({
+            name: pod.name,
+            revision: pod.spec.revision,
+            state: pod.state,
+            restarts: pod.restarts,
+            error: pod.error ?? null,
+          })),
+      };
+    });
+  }
+}
+
+function portOf(url: string | undefined): number | undefined {
+  if (url === undefined) return undefined;
+  const port = Number(new URL(url).port);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+function kubeconfig(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: shipway-embedded, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    'users: [{name: shipway, user: {}}]',
+    'contexts: [{name: shipway-embedded, context: {cluster: shipway-embedded, user: shipway}}]',
+    'current-context: shipway-embedded',
+    '',
+  ].join('\n');
+}

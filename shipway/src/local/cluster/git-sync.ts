@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GitScratch } from '../../adapters/git/git-scratch.js';
+import { renderOverlay } from '../../adapters/kustomize/render-overlay.js';
+import type { EnvironmentConfig } from '../../core/config/shipway-config.js';
+import { type KubeObject, type ObjectStore, toKubeObject } from './object-store.js';
+
+type Json = Record<string, unknown>;
+
+export interface SyncState {
+  readonly revision: string | null;
+  readonly error: string | null;
+  readonly syncedAt: string | null;
+}
+
+/**
+ * The Argo CD part of the embedded cluster: follows each environment's branch, and on a new
+ * commit renders the overlay with kustomize and applies the Rollout and AnalysisTemplates to the
+ * store (a changed spec bumps metadata.generation), like automated sync.
+ */
+export class GitSync {
+  readonly state = new Map<string, SyncState>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly scratch: GitScratch,
+    private readonly environments: readonly EnvironmentConfig[],
+    private readonly store: ObjectStore,
+    private readonly path: string | undefined,
+    private readonly intervalMs = 300,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.syncAll(), this.intervalMs);
+    void this.syncAll();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async syncAll(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (const env of this.environments) await this.syncOne(env);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async syncOne(env: EnvironmentConfig): Promise<void> {
+    const previous = this.state.get(env.name);
+    let head: string | undefined;
+    try {
+      head = await this.scratch.remoteHead(env.branch);
+    } catch (error) {
+      this.state.set(env.name, {
+        revision: previous?.revision ?? null,
+        error: error instanceof Error ? error.message : String(error),
+        syncedAt: previous?.syncedAt ?? null,
+      });
+      return;
+    }
+    if (head === undefined || head === previous?.revision) return;
+    const dir = await mkdtemp(join(tmpdir(), 'shipway-sync-'));
+    try {
+      await this.scratch.fetchBranch(env.branch, { depth: 1 });
+      await this.scratch.exportTree(head, dir);
+      const objects = await renderOverlay(join(dir, env.overlay), this.path);
+      for (const object of objects) this.apply(object, env.namespace);
+      this.state.set(env.name, { revision: head, error: null, syncedAt: new Date().toISOString() });
+    } catch (error) {
+      // Keep what runs; report the failure and try the same commit again on the next pass.
+      this.state.set(env.name, {
+        revision: previous?.revision ?? null,
+        error: error instanceof Error ? error.message : String(error),
+        syncedAt: previous?.syncedAt ?? null,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private apply(object: unknown, namespace: string): void {
+    const record = object as Json;
+    if (record.kind !== 'Rollout' && record.kind !== 'AnalysisTemplate') return;
+    const metadata = (record.metadata ?? {}) as Json;
+    const desired = toKubeObject({ ...record, metadata: { ...metadata, namespace: metadata.namespace ?? namespace } });
+    const existing = this.store.get(desired.kind as string, desired.metadata.namespace, desired.metadata.name);
+    if (existing === undefined) {
+      this.store.put({
+        ...desired,
+        metadata: { ...desired.metadata, generation: 1, creationTimestamp: new Date().toISOString() },
+        ...(desired.kind === 'Rollout' ? { status: {} } : {}),
+      });
+      return;
+    }
+    if (JSON.stringify(existing.spec) === JSON.stringify(desired.spec)) return;
+    const updated: KubeObject = {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        labels: desired.metadata.labels,
+        generation: Number(existing.metadata.generation ?? 1) + 1,
+      },
+      spec: desired.spec,
+    };
+    this.store.put(updated);
+  }
+}

@@ -1,0 +1,262 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
+import { RegistryClient } from '../../adapters/registry/registry-client.js';
+import { parseImageRef } from '../../core/image-ref.js';
+import { locate } from '../../core/oci/normalize-reference.js';
+
+export interface Probe {
+  readonly path: string;
+  readonly periodMs: number;
+  readonly failureThreshold: number;
+}
+
+export interface PodSpec {
+  readonly owner: string;
+  readonly revision: string;
+  readonly image: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly readiness: Probe | undefined;
+  readonly liveness: Probe | undefined;
+  readonly terminationGraceMs: number;
+}
+
+export type PodState = 'starting' | 'ready' | 'unready' | 'terminating' | 'crashed';
+
+export interface Pod {
+  readonly name: string;
+  readonly spec: PodSpec;
+  port: number;
+  state: PodState;
+  restarts: number;
+  child: ChildProcess | undefined;
+  /** Why the pod last failed to start (an image that cannot be pulled, a missing command). */
+  error?: string;
+}
+
+// Probes run at most this far apart on one machine, so local rollouts move in seconds.
+const MAX_PROBE_PERIOD_MS = 500;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+function probe(port: number, path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 400);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+/** Read through a call, so the compiler does not assume the state stood still across awaits. */
+function isTerminating(pod: Pod): boolean {
+  return pod.state === 'terminating';
+}
+
+/**
+ * Pods as local processes: each runs the image's command from the image's unpacked rootfs (pulled
+ * by digest from its registry), on its own loopback port, with the container's environment and
+ * the manifest's readiness and liveness probes. A crashed pod restarts with exponential back-off;
+ * a stopped pod gets SIGTERM and its grace period, as the kubelet gives it.
+ */
+export class PodRuntime {
+  private readonly pods = new Map<string, Pod>();
+  private readonly images = new Map<string, Promise<PulledImage>>();
+  private counter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly onChange: () => void,
+    private readonly clientFor: (registry: string) => RegistryClient = (registry) => new RegistryClient(registry),
+  ) {}
+
+  list(owner?: string): Pod[] {
+    return [...this.pods.values()].filter((pod) => owner === undefined || pod.spec.owner === owner);
+  }
+
+  image(reference: string): Promise<PulledImage> {
+    let pulled = this.images.get(reference);
+    if (pulled === undefined) {
+      pulled = this.pull(reference);
+      this.images.set(reference, pulled);
+      pulled.catch(() => this.images.delete(reference));
+    }
+    return pulled;
+  }
+
+  private async pull(reference: string): Promise<PulledImage> {
+    const ref = parseImageRef(reference);
+    const { registry, repository } = locate(ref);
+    const key = (ref.digest ?? `${repository}-${ref.tag ?? 'latest'}`).replace(/[^a-zA-Z0-9._-]/g, '_');
+    const dir = join(this.stateDir, 'images', key);
+    const marker = join(dir, 'image.json');
+    if (existsSync(marker))
+      return JSON.parse(await (await import('node:fs/promises')).readFile(marker, 'utf8')) as PulledImage;
+    const partial = `${dir}.partial-${process.pid}`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    const pulled = await pullAndUnpack(
+      this.clientFor(registry),
+      repository,
+      ref.digest ?? ref.tag ?? 'latest',
+      partial,
+    );
+    await rm(dir, { recursive: true, force: true });
+    await rename(partial, dir);
+    const image = { ...pulled, rootfs: join(dir, 'rootfs') };
+    await (await import('node:fs/promises')).writeFile(marker, JSON.stringify(image));
+    return image;
+  }
+
+  async start(spec: PodSpec): Promise<Pod> {
+    this.counter += 1;
+    const pod: Pod = {
+      name: `${spec.owner.split('/').pop() ?? 'pod'}-${spec.revision}-${this.counter.toString(36)}`,
+      spec,
+      port: 0,
+      state: 'starting',
+      restarts: 0,
+      child: undefined,
+    };
+    this.pods.set(pod.name, pod);
+    await this.launchOrRetry(pod);
+    return pod;
+  }
+
+  /** A pod that cannot start is reported and tried again with back-off, as the kubelet does. */
+  private async launchOrRetry(pod: Pod): Promise<void> {
+    try {
+      await this.launch(pod);
+      delete pod.error;
+    } catch (error) {
+      pod.error = error instanceof Error ? error.message : String(error);
+      pod.state = 'crashed';
+      pod.restarts += 1;
+      this.onChange();
+      setTimeout(
+        () => {
+          if (pod.state === 'crashed' && !this.closed) void this.launchOrRetry(pod);
+        },
+        Math.min(10_000, 500 * 2 ** (pod.restarts - 1)),
+      ).unref();
+    }
+  }
+
+  private async launch(pod: Pod): Promise<void> {
+    const image = await this.image(pod.spec.image);
+    if (pod.state === 'terminating' || this.closed) return;
+    const settings = image.config.config;
+    const command = [...(settings.Entrypoint ?? []), ...(settings.Cmd ?? [])];
+    const imageEnv = Object.fromEntries(
+      (settings.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    );
+    const searchPath = (imageEnv.PATH ?? '/usr/bin:/bin').split(':');
+    const program = command[0]?.includes('/')
+      ? join(image.rootfs, command[0])
+      : searchPath.map((dir) => join(image.rootfs, dir, command[0] ?? '')).find((path) => existsSync(path));
+    pod.port = await freePort();
+    const logDir = join(this.stateDir, 'logs');
+    await mkdir(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${pod.name}.log`), { flags: 'a' });
+    const child = spawn(program ?? command[0] ?? 'false', command.slice(1), {
+      cwd: join(image.rootfs, settings.WorkingDir ?? '/'),
+      env: {
+        ...imageEnv,
+        ...pod.spec.env,
+        PORT: String(pod.port),
+        HOST: '127.0.0.1',
+        IMAGE_DIGEST: parseImageRef(pod.spec.image).digest ?? '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    pod.child = child;
+    pod.state = 'starting';
+    child.once('exit', () => {
+      log.end();
+      if (pod.state === 'terminating' || this.closed) {
+        this.pods.delete(pod.name);
+        this.onChange();
+        return;
+      }
+      pod.state = 'crashed';
+      pod.restarts += 1;
+      this.onChange();
+      const backoff = Math.min(10_000, 500 * 2 ** (pod.restarts - 1));
+      setTimeout(() => {
+        if (pod.state === 'crashed' && !this.closed) void this.launchOrRetry(pod);
+      }, backoff).unref();
+    });
+    void this.watchProbes(pod, child);
+  }
+
+  private async watchProbes(pod: Pod, child: ChildProcess): Promise<void> {
+    let livenessFailures = 0;
+    let lastLiveness = 0;
+    const readiness = pod.spec.readiness;
+    while (pod.child === child && child.exitCode === null && pod.state !== 'terminating' && !this.closed) {
+      const period = Math.min(MAX_PROBE_PERIOD_MS, readiness?.periodMs ?? MAX_PROBE_PERIOD_MS);
+      await new Promise((resolve) => setTimeout(resolve, pod.state === 'starting' ? 100 : period));
+      if (pod.child !== child || isTerminating(pod) || child.exitCode !== null) return;
+      const ready = readiness === undefined ? child.pid !== undefined : await probe(pod.port, readiness.path);
+      const next: PodState = ready ? 'ready' : pod.state === 'starting' ? 'starting' : 'unready';
+      if (next !== pod.state && !isTerminating(pod)) {
+        pod.state = next;
+        this.onChange();
+      }
+      const liveness = pod.spec.liveness;
+      if (
+        liveness !== undefined &&
+        Date.now() - lastLiveness >= Math.min(MAX_PROBE_PERIOD_MS, liveness.periodMs) &&
+        pod.state !== 'starting'
+      ) {
+        lastLiveness = Date.now();
+        livenessFailures = (await probe(pod.port, liveness.path)) ? 0 : livenessFailures + 1;
+        if (livenessFailures >= liveness.failureThreshold) child.kill('SIGKILL');
+      }
+    }
+  }
+
+  /** Takes the pod out of service at once, then SIGTERM, then SIGKILL after the grace period. */
+  async stop(pod: Pod): Promise<void> {
+    if (pod.state === 'terminating') return;
+    pod.state = 'terminating';
+    this.onChange();
+    const child = pod.child;
+    if (child === undefined || child.exitCode !== null) {
+      this.pods.delete(pod.name);
+      return;
+    }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), pod.spec.terminationGraceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pods.values()].map((pod) => this.stop(pod)));
+  }
+}
