@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -112,6 +112,17 @@ afterAll(async () => {
   clone?.cleanup();
 }, 60_000);
 
+async function phaseEventually(phase: string, timeoutMs: number): Promise<string> {
+  let seen = '';
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    const status = await rollout('status', 'prod', '--json');
+    seen = status.stdout === '' ? status.stderr : (JSON.parse(status.stdout) as { phase: string }).phase;
+    if (seen === phase) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return seen;
+}
+
 const ref = (n: number) => `${env.AWS_REPOSITORY}:v${n + 1}@${digests[n]}`;
 const rollout = (...argv: string[]) => shipway(clone.dir, ['rollout', ...argv], env);
 
@@ -165,7 +176,9 @@ describe("the embedded cluster runs prod's canary for real", () => {
         }),
       );
       expect(kustomization.images[0].digest).toBe(digests[1]);
-      expect((await rollout('wait', 'prod', '--for', 'healthy', '--timeout', '60s')).code).toBe(0);
+      // The abort leaves the Rollout Degraded until Argo CD (here: the cluster's sync) applies the
+      // reverted commit; the stable template then goes straight to Healthy.
+      expect(await phaseEventually('Healthy', 60_000)).toBe('Healthy');
       expect([...(await versionShares(prodUrl, 30)).keys()]).toEqual([digests[1]]);
     } finally {
       await load.stop();
@@ -202,5 +215,3 @@ describe("the embedded cluster runs prod's canary for real", () => {
     });
   });
 });
-
-void mkdirSync;

@@ -82,14 +82,19 @@ export async function waitForRollout(
 ): Promise<RolloutView> {
   const target = await openTarget(context, options);
   const controller = new AbortController();
-  const initial = await target.api.get(target.namespace, target.name);
-  let last = rolloutView(initial, null);
+  // Right after a promotion the Rollout may not exist yet (GitOps has not synced): keep waiting.
+  const initial = await target.api.get(target.namespace, target.name).catch((error: unknown) => {
+    if (error instanceof ExternalError && error.code === 'ROLLOUT_NOT_FOUND') return undefined;
+    throw error;
+  });
+  let last: RolloutView | undefined = initial === undefined ? undefined : rolloutView(initial, null);
   const outcome = new Promise<RolloutView>((resolve, reject) => {
     const check = (rollout: Rollout) => {
-      last = rolloutView(rollout, null);
-      options.onChange?.(last);
-      if (satisfied(last, options.waitFor)) resolve(last);
-      else if (last.phase === 'Degraded')
+      const view = rolloutView(rollout, null);
+      last = view;
+      options.onChange?.(view);
+      if (satisfied(view, options.waitFor)) resolve(view);
+      else if (view.phase === 'Degraded')
         reject(
           new RefusedError(
             'ROLLOUT_DEGRADED',
@@ -98,14 +103,14 @@ export async function waitForRollout(
           ),
         );
     };
-    check(initial);
+    if (initial !== undefined) check(initial);
     target.api.watch(target.namespace, target.name, check, controller.signal).catch(reject);
     sleep(options.timeoutMs, undefined, { signal: controller.signal }).then(
       () =>
         reject(
           new RefusedError(
             'WAIT_TIMEOUT',
-            `timed out after ${options.timeoutMs} ms waiting for ${describe(options.waitFor)}; last seen: ${last.phase}${last.message ? ` (${last.message})` : ''}${last.step ? `, step ${last.step.current}/${last.step.total}` : ''}`,
+            `timed out after ${options.timeoutMs} ms waiting for ${describe(options.waitFor)}; last seen: ${lastSeen(last)}`,
           ),
         ),
       () => {},
@@ -116,6 +121,11 @@ export async function waitForRollout(
   } finally {
     controller.abort();
   }
+}
+
+function lastSeen(view: RolloutView | undefined): string {
+  if (view === undefined) return 'no such rollout yet';
+  return `${view.phase}${view.message ? ` (${view.message})` : ''}${view.step ? `, step ${view.step.current}/${view.step.total}` : ''}`;
 }
 
 function describe(waitFor: WaitFor): string {

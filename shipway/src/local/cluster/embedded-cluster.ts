@@ -124,15 +124,13 @@ export class EmbeddedCluster {
         url: this.proxies.get(env.name)?.url ?? '',
         sync: this.sync?.state.get(env.name) ?? null,
         rollout: rollout === null ? null : rolloutView(rollout, stableImage),
-        pods: this.pods
-          .list(`${env.namespace}/${name}`)
-          .map((pod) => ({
-            name: pod.name,
-            revision: pod.spec.revision,
-            state: pod.state,
-            restarts: pod.restarts,
-            error: pod.error ?? null,
-          })),
+        pods: this.pods.list(`${env.namespace}/${name}`).map((pod) => ({
+          name: pod.name,
+          revision: pod.spec.revision,
+          state: pod.state,
+          restarts: pod.restarts,
+          error: pod.error ?? null,
+        })),
       };
     });
   }
