@@ -150,9 +150,23 @@ describe("the embedded cluster runs prod's canary for real", () => {
       // A pod crash on the way: the runtime restarts it, the proxy routes around it.
       const status = await shipway(clone.dir, ['cluster', 'status', '--json'], env);
       const prod = (
-        JSON.parse(status.stdout) as { environments: { environment: string; pods: { name: string }[] }[] }
+        JSON.parse(status.stdout) as {
+          environments: { environment: string; pods: { name: string; state: string; pid: number | null }[] }[];
+        }
       ).environments.find((entry) => entry.environment === 'prod');
       expect(prod?.pods.length).toBeGreaterThanOrEqual(5);
+      const victim = prod?.pods.find((pod) => pod.state === 'ready' && pod.pid !== null);
+      if (victim?.pid === undefined || victim.pid === null)
+        throw new Error(`no ready prod pod to kill: ${status.stdout}`);
+      process.kill(victim.pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = JSON.parse((await shipway(clone.dir, ['cluster', 'status', '--json'], env)).stdout) as {
+        environments: { environment: string; pods: { name: string; restarts: number }[] }[];
+      };
+      const restarted = after.environments
+        .find((entry) => entry.environment === 'prod')
+        ?.pods.find((pod) => pod.name === victim?.name);
+      expect(restarted?.restarts).toBe(1);
 
       // promote: setWeight 50 → the timed pause (promote skips it) → analysis → 100 % → Healthy on v2.
       expect((await rollout('promote', 'prod')).code).toBe(0);

@@ -31,6 +31,8 @@ export interface EnvironmentState {
     readonly revision: string;
     readonly state: string;
     readonly restarts: number;
+    readonly error: string | null;
+    readonly pid: number | null;
   }[];
 }
 
@@ -130,6 +132,7 @@ export class EmbeddedCluster {
           state: pod.state,
           restarts: pod.restarts,
           error: pod.error ?? null,
+          pid: pod.child?.pid ?? null,
         })),
       };
     });
