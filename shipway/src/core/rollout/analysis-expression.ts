@@ -8,9 +8,10 @@ type Token = { kind: 'num'; value: number } | { kind: 'id'; value: string } | { 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const pattern = /\s*(?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(&&|\|\||==|!=|<=|>=|[<>!()[\],]))/gy;
-  let match: RegExpExecArray | null;
   let at = 0;
-  while (at < text.length && (match = pattern.exec(text)) !== null) {
+  while (at < text.length) {
+    const match = pattern.exec(text);
+    if (match === null) break;
     if (match[1] !== undefined) tokens.push({ kind: 'num', value: Number(match[1]) });
     else if (match[2] !== undefined) tokens.push({ kind: 'id', value: match[2] });
     else tokens.push({ kind: 'op', value: match[3] ?? '' });

@@ -218,7 +218,7 @@ export class ApiServer {
 
   private listReplicaSets(response: ServerResponse, namespace: string, url: URL): void {
     if (this.hooks.authorize?.('list', 'replicasets', namespace) === false) {
-      return this.send(
+      this.send(
         response,
         403,
         failure(
@@ -227,6 +227,7 @@ export class ApiServer {
           `replicasets.apps is forbidden: cannot list resource "replicasets" in namespace "${namespace}"`,
         ),
       );
+      return;
     }
     const [key, value] = (url.searchParams.get('labelSelector') ?? '').split('=');
     const items = this.store.list('ReplicaSet', namespace).filter((set) => {

@@ -224,7 +224,10 @@ export class CanaryController {
     }
     if (step.pause !== undefined) {
       const conditions = status.pauseConditions ?? [];
-      if (status.controllerPause === true && conditions.length === 0) return advance(); // promoted
+      if (status.controllerPause === true && conditions.length === 0) {
+        advance(); // promoted
+        return;
+      }
       if (conditions.length === 0) {
         status.pauseConditions = [{ reason: 'CanaryPauseStep', startTime: new Date(this.now()).toISOString() }];
         status.controllerPause = true;
