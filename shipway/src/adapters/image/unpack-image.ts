@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -97,4 +97,31 @@ export async function pullAndUnpack(
     await Promise.all([client.downloadBlob(repo, layer.digest, stream), pipeline(stream, createGunzip(), tar)]);
   }
   return { rootfs, config: JSON.parse(Buffer.concat(configChunks).toString()), layers: parsed.layers.length };
+}
+
+export interface ImageCommand {
+  readonly program: string | undefined;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * How a runtime would start an unpacked image, minus the namespaces: Entrypoint + Cmd, the
+ * program looked up on the image's own PATH inside its rootfs, its working directory and env.
+ */
+export function imageCommand(image: PulledImage): ImageCommand {
+  const settings = image.config.config;
+  const command = [...(settings.Entrypoint ?? []), ...(settings.Cmd ?? [])];
+  const env = Object.fromEntries(
+    (settings.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+  const first = command[0] ?? '';
+  const program = first.includes('/')
+    ? join(image.rootfs, first)
+    : (env.PATH ?? '/usr/bin:/bin')
+        .split(':')
+        .map((dir) => join(image.rootfs, dir, first))
+        .find((path) => existsSync(path));
+  return { program, args: command.slice(1), cwd: join(image.rootfs, settings.WorkingDir ?? '/'), env };
 }

@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
+import { imageCommand, type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
 import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseImageRef } from '../../core/image-ref.js';
 import { locate } from '../../core/oci/normalize-reference.js';
@@ -165,23 +165,17 @@ export class PodRuntime {
   private async launch(pod: Pod): Promise<void> {
     const image = await this.image(pod.spec.image);
     if (pod.state === 'terminating' || this.closed) return;
-    const settings = image.config.config;
-    const command = [...(settings.Entrypoint ?? []), ...(settings.Cmd ?? [])];
-    const imageEnv = Object.fromEntries(
-      (settings.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-    );
-    const searchPath = (imageEnv.PATH ?? '/usr/bin:/bin').split(':');
-    const program = command[0]?.includes('/')
-      ? join(image.rootfs, command[0])
-      : searchPath.map((dir) => join(image.rootfs, dir, command[0] ?? '')).find((path) => existsSync(path));
+    const command = imageCommand(image);
+    if (command.program === undefined)
+      throw new Error(`the image's command is not on its PATH: ${JSON.stringify(image.config.config.Cmd ?? [])}`);
     pod.port = await freePort();
     const logDir = join(this.stateDir, 'logs');
     await mkdir(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${pod.name}.log`), { flags: 'a' });
-    const child = spawn(program ?? command[0] ?? 'false', command.slice(1), {
-      cwd: join(image.rootfs, settings.WorkingDir ?? '/'),
+    const child = spawn(command.program, command.args, {
+      cwd: command.cwd,
       env: {
-        ...imageEnv,
+        ...command.env,
         ...pod.spec.env,
         PORT: String(pod.port),
         HOST: '127.0.0.1',
