@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CanaryController } from '../src/local/cluster/canary-controller.js';
+import { ObjectStore, toKubeObject } from '../src/local/cluster/object-store.js';
+import { PodRuntime } from '../src/local/cluster/pod-runtime.js';
+
+// The embedded cluster's controller on manifests it cannot honour: the Rollout says so in its
+// status (InvalidSpec, Degraded) and no pod is started.
+let dir: string;
+let store: ObjectStore;
+let pods: PodRuntime;
+let controller: CanaryController;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shipway-controller-'));
+  store = new ObjectStore();
+  pods = new PodRuntime(dir, () => controller.kick());
+  controller = new CanaryController(store, pods);
+  controller.start();
+});
+afterEach(async () => {
+  controller.stop();
+  await pods.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function rollout(spec: Record<string, unknown>) {
+  return toKubeObject({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'hello', namespace: 'hello-prod', generation: 1 },
+    spec: {
+      replicas: 2,
+      template: { spec: { containers: [{ name: 'hello', image: '127.0.0.1:9/hello:v1' }] } },
+      strategy: { canary: { steps: [{ setWeight: 50 }] } },
+      ...spec,
+    },
+    status: {},
+  });
+}
+
+async function statusEventually(
+  predicate: (status: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 50; i += 1) {
+    const status = (store.get('Rollout', 'hello-prod', 'hello')?.status ?? {}) as Record<string, unknown>;
+    if (predicate(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return (store.get('Rollout', 'hello-prod', 'hello')?.status ?? {}) as Record<string, unknown>;
+}
+
+describe('InvalidSpec: what the embedded cluster cannot run is reported, never ignored', () => {
+  it.each([
+    [
+      'a volume',
+      {
+        template: { spec: { volumes: [{ name: 'data', emptyDir: {} }], containers: [{ name: 'hello', image: 'x' }] } },
+      },
+      'spec.template.spec.volumes: volumes are not supported by the embedded cluster',
+    ],
+    [
+      'an unknown step',
+      { strategy: { canary: { steps: [{ setWeight: 20 }, { experiment: { templates: [] } }] } } },
+      'spec.strategy.canary.steps[1].experiment: step not supported by the embedded cluster',
+    ],
+    [
+      'two containers',
+      {
+        template: {
+          spec: {
+            containers: [
+              { name: 'a', image: 'x' },
+              { name: 'b', image: 'y' },
+            ],
+          },
+        },
+      },
+      'spec.template.spec.containers: the embedded cluster runs exactly one container, got 2',
+    ],
+    [
+      'env from a secret',
+      {
+        template: {
+          spec: {
+            containers: [
+              { name: 'a', image: 'x', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+            ],
+          },
+        },
+      },
+      'spec.template.spec.containers[0].env.TOKEN: valueFrom is not supported by the embedded cluster',
+    ],
+  ])('%s', async (_what, spec, message) => {
+    store.put(rollout(spec));
+    const status = await statusEventually((value) => value.phase === 'Degraded');
+    expect(status).toMatchObject({
+      phase: 'Degraded',
+      message: `InvalidSpec: ${message}`,
+      conditions: [{ type: 'InvalidSpec', message }],
+    });
+    expect(pods.list()).toEqual([]);
+  });
+
+  it('a valid Rollout is not reported (and its pods are started)', async () => {
+    store.put(rollout({}));
+    const status = await statusEventually((value) => value.currentPodHash !== undefined);
+    expect(status.conditions).toEqual([]);
+    expect(status.phase).not.toBe('Degraded');
+    expect(pods.list().length).toBeGreaterThan(0);
+  });
+});
