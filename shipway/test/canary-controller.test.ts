@@ -44,7 +44,7 @@ function rollout(spec: Record<string, unknown>) {
 async function statusEventually(
   predicate: (status: Record<string, unknown>) => boolean,
 ): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 50; i += 1) {
+  for (let i = 0; i < 60; i += 1) {
     const status = (store.get('Rollout', 'hello-prod', 'hello')?.status ?? {}) as Record<string, unknown>;
     if (predicate(status)) return status;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -110,5 +110,19 @@ describe('InvalidSpec: what the embedded cluster cannot run is reported, never i
     expect(status.conditions).toEqual([]);
     expect(status.phase).not.toBe('Degraded');
     expect(pods.list().length).toBeGreaterThan(0);
+  });
+});
+
+describe('progress deadline', () => {
+  it('pods that never become ready time out into Degraded / ProgressDeadlineExceeded', async () => {
+    // The image cannot be pulled (nothing listens on port 9), so no pod ever becomes ready.
+    store.put(rollout({ progressDeadlineSeconds: 1 }));
+    const status = await statusEventually((value) => value.phase === 'Degraded');
+    expect(status.phase).toBe('Degraded');
+    expect(String(status.message)).toMatch(
+      /^ProgressDeadlineExceeded: ReplicaSet "hello-[0-9a-f]{10}" has timed out progressing\.$/,
+    );
+    expect(pods.list().every((pod) => pod.state !== 'ready')).toBe(true);
+    expect(pods.list()[0]?.error).toMatch(/ECONNREFUSED/);
   });
 });
