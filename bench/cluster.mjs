@@ -83,6 +83,10 @@ try {
 
   // A new release, then promote --full → Healthy.
   await shipway('promote', 'prod', '--approve', '--image', v3.ref);
+  // The aborted release is Degraded until the cluster syncs the new commit; wait for that first.
+  await until(
+    async () => cluster.status().find((entry) => entry.environment === 'prod')?.rollout?.canary.image === v3.ref,
+  );
   await shipway('rollout', 'wait', 'prod', '--for', 'paused', '--timeout', '60s');
   t0 = performance.now();
   await shipway('rollout', 'promote', 'prod', '--full');

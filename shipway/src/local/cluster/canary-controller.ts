@@ -134,6 +134,10 @@ export class CanaryController {
       status.conditions = (status.conditions ?? []).filter((condition) => condition.reason !== 'RolloutAborted');
     }
     const inFlight = status.currentPodHash !== status.stableRS;
+    if (inFlight && status.abort === true && status.abortedAt === undefined) {
+      // A user's abort (status.abort patched to true) is Degraded / RolloutAborted, as in Argo Rollouts.
+      this.abort(status, `Rollout aborted update to revision ${status.currentPodHash}`);
+    }
     const done = (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
     const canaryWeight = !inFlight ? 0 : status.abort === true ? 0 : done ? 100 : desiredWeight(view);
     const split = canarySplit(replicas, canaryWeight);
