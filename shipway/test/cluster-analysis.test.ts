@@ -1,54 +1,29 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../src/app/cluster.js';
-import type { EmbeddedCluster } from '../src/local/cluster/embedded-cluster.js';
-import { createRegistryServer } from '../src/local/registry/registry-server.js';
-import { cloneRepo, type RepoClone } from './support/repo-clone.js';
+import { type ClusterFixture, createClusterFixture } from './support/cluster-fixture.js';
+import type { RepoClone } from './support/repo-clone.js';
 import { shipway } from './support/run-shipway.js';
 
 // The prod canary's analysis step on the embedded cluster: a release whose / answers 500 is
 // measured through its own /metrics and aborted without anyone pressing a button.
+let fixture: ClusterFixture;
 let clone: RepoClone;
-let registry: FastifyInstance;
-let cluster: EmbeddedCluster;
 let prodUrl: string;
 let env: Record<string, string>;
 const refs: string[] = [];
 
-async function build(tag: string): Promise<string> {
-  const result = await shipway(clone.dir, ['image', 'build', '--base', 'host', '--push', '--tag', tag, '--json'], env);
-  if (result.code !== 0) throw new Error(result.stderr);
-  return (JSON.parse(result.stdout) as { ref: string }).ref;
-}
-
 beforeAll(async () => {
-  clone = cloneRepo('shipway-cluster-analysis-');
-  const remote = join(clone.dir, '..', 'remote.git');
-  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-  execFileSync('git', ['remote', 'set-url', 'origin', remote], { cwd: clone.dir });
-  execFileSync('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: clone.dir });
-  registry = await createRegistryServer({ dir: join(clone.dir, '..', 'registry') });
-  env = { AWS_REPOSITORY: `${new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host}/hello` };
-  refs.push(await build('good'));
+  fixture = await createClusterFixture('shipway-cluster-analysis-');
+  ({ clone, env } = fixture);
+  refs.push((await fixture.build('good')).ref);
   const file = join(clone.dir, 'service/src/create-server.ts');
   writeFileSync(file, readFileSync(file, 'utf8').replace(".send('Hello world');", ".code(500).send('broken');"));
-  refs.push(await build('broken'));
-  const started = await startCluster(
-    { cwd: clone.dir, env: { ...process.env, ...env }, progress: () => {} },
-    { stateDir: '.shipway/cluster' },
-  );
-  cluster = started.cluster;
-  prodUrl = started.info.urls.prod ?? '';
+  refs.push((await fixture.build('broken')).ref);
+  prodUrl = await fixture.start();
 }, 240_000);
 
-afterAll(async () => {
-  await cluster?.down();
-  await registry?.close();
-  clone?.cleanup();
-}, 60_000);
+afterAll(() => fixture?.stop(), 60_000);
 
 const rollout = (...argv: string[]) => shipway(clone.dir, ['rollout', ...argv], env);
 

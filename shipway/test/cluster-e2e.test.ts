@@ -3,22 +3,18 @@ import { appendFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startCluster } from '../src/app/cluster.js';
-import type { EmbeddedCluster } from '../src/local/cluster/embedded-cluster.js';
-import { createRegistryServer } from '../src/local/registry/registry-server.js';
-import { cloneRepo, type RepoClone } from './support/repo-clone.js';
+import { type ClusterFixture, createClusterFixture } from './support/cluster-fixture.js';
+import type { RepoClone } from './support/repo-clone.js';
 import { shipway } from './support/run-shipway.js';
 
 // The whole prod story on the embedded cluster: real registry, real images run as processes,
 // real Git branches followed like Argo CD, the canary run like Argo Rollouts, traffic through the
 // environment's front proxy, and steady load the whole time.
 const run = promisify(execFile);
+let fixture: ClusterFixture;
 let clone: RepoClone;
-let registry: FastifyInstance;
-let cluster: EmbeddedCluster;
 let prodUrl: string;
 let env: Record<string, string>;
 const digests: string[] = [];
@@ -78,39 +74,18 @@ async function versionShares(url: string, samples: number): Promise<Map<string, 
   return counts;
 }
 
-async function build(tag: string): Promise<string> {
-  const result = await shipway(clone.dir, ['image', 'build', '--base', 'host', '--push', '--tag', tag, '--json'], env);
-  if (result.code !== 0) throw new Error(result.stderr);
-  return (JSON.parse(result.stdout) as { digest: string }).digest;
-}
-
 beforeAll(async () => {
-  clone = cloneRepo('shipway-cluster-e2e-');
-  const remote = join(clone.dir, '..', 'remote.git');
-  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-  execFileSync('git', ['remote', 'set-url', 'origin', remote], { cwd: clone.dir });
-  execFileSync('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: clone.dir });
-  registry = await createRegistryServer({ dir: join(clone.dir, '..', 'registry') });
-  const host = new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host;
-  env = { AWS_REPOSITORY: `${host}/hello` };
-  digests.push(await build('v1'));
+  fixture = await createClusterFixture('shipway-cluster-e2e-');
+  ({ clone, env } = fixture);
+  digests.push((await fixture.build('v1')).digest);
   appendFileSync(join(clone.dir, 'service/src/create-server.ts'), '\n// v2\n');
-  digests.push(await build('v2'));
+  digests.push((await fixture.build('v2')).digest);
   appendFileSync(join(clone.dir, 'service/src/create-server.ts'), '\n// v3\n');
-  digests.push(await build('v3'));
-  const started = await startCluster(
-    { cwd: clone.dir, env: { ...process.env, ...env }, progress: () => {} },
-    { stateDir: '.shipway/cluster' },
-  );
-  cluster = started.cluster;
-  prodUrl = started.info.urls.prod ?? '';
+  digests.push((await fixture.build('v3')).digest);
+  prodUrl = await fixture.start();
 }, 240_000);
 
-afterAll(async () => {
-  await cluster?.down();
-  await registry?.close();
-  clone?.cleanup();
-}, 60_000);
+afterAll(() => fixture?.stop(), 60_000);
 
 async function phaseEventually(phase: string, timeoutMs: number): Promise<string> {
   let seen = '';
