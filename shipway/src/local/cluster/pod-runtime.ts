@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { imageCommand, type PulledImage, pullAndUnpack } from '../../adapters/im
 import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseImageRef } from '../../core/image-ref.js';
 import { locate } from '../../core/oci/normalize-reference.js';
+import { writeAtomically } from '../registry/blob-store.js';
 
 export interface Probe {
   readonly path: string;
@@ -108,23 +109,18 @@ export class PodRuntime {
     const ref = parseImageRef(reference);
     const { registry, repository } = locate(ref);
     const key = (ref.digest ?? `${repository}-${ref.tag ?? 'latest'}`).replace(/[^a-zA-Z0-9._-]/g, '_');
-    const dir = join(this.stateDir, 'images', key);
-    const marker = join(dir, 'image.json');
-    if (existsSync(marker))
-      return JSON.parse(await (await import('node:fs/promises')).readFile(marker, 'utf8')) as PulledImage;
-    const partial = `${dir}.partial-${process.pid}`;
-    await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { recursive: true });
-    const pulled = await pullAndUnpack(
+    const marker = join(this.stateDir, 'images', `${key}.json`);
+    // Only a digest names the same image forever; a tag is pulled again.
+    if (ref.digest !== undefined && existsSync(marker))
+      return JSON.parse(await readFile(marker, 'utf8')) as PulledImage;
+    const image = await pullAndUnpack(
       this.clientFor(registry),
       repository,
       ref.digest ?? ref.tag ?? 'latest',
-      partial,
+      join(this.stateDir, 'images'),
+      join(this.stateDir, 'layers'),
     );
-    await rm(dir, { recursive: true, force: true });
-    await rename(partial, dir);
-    const image = { ...pulled, rootfs: join(dir, 'rootfs') };
-    await (await import('node:fs/promises')).writeFile(marker, JSON.stringify(image));
+    await writeAtomically(marker, JSON.stringify(image));
     return image;
   }
 
