@@ -4,6 +4,7 @@ import { ConfigError, ShipwayError } from '../core/errors.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerImage } from './commands/image.js';
 import { registerKustomize } from './commands/kustomize.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRollback } from './commands/rollback.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   registerCluster(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
   registerKustomize(program, io);
+  registerPlan(program, io);
   registerPromote(program, io);
   registerRegistry(program, io, io.signal ?? new AbortController().signal);
   registerRollback(program, io);

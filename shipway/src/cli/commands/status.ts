@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { status } from '../../app/status.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
+import { renderTable } from '../render-table.js';
 
 export function registerStatus(program: Command, io: CliIo): void {
   program
@@ -21,18 +22,6 @@ export function registerStatus(program: Command, io: CliIo): void {
         env.commit?.slice(0, 12) ?? '-',
         env.promotedAt ?? env.problem ?? '-',
       ]);
-      output.result(table([['ENV', 'BRANCH', 'TAG', 'DIGEST', 'COMMIT', 'PROMOTED'], ...rows]));
+      output.result(renderTable([['ENV', 'BRANCH', 'TAG', 'DIGEST', 'COMMIT', 'PROMOTED'], ...rows]));
     });
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

@@ -1,0 +1,162 @@
+/**
+ * GitLab's CI/CD expression language for `rules:if`, `workflow:rules:if` and `only/except:
+ * variables` (https://docs.gitlab.com/ci/jobs/job_rules/#cicd-variable-expressions):
+ * `$VAR`, "strings", 'strings', /regex/flags, null, ==, !=, =~, !~, &&, || (&& binds tighter)
+ * and parentheses. A bare variable is true when it is set and not empty; an undefined variable
+ * is null; a pattern on the right may come from a variable holding `/regex/`.
+ */
+export type Variables = ReadonlyMap<string, string>;
+
+type Token =
+  | { kind: 'var'; name: string }
+  | { kind: 'string'; value: string }
+  | { kind: 'regex'; source: string; flags: string }
+  | { kind: 'null' }
+  | { kind: 'op'; op: '==' | '!=' | '=~' | '!~' | '&&' | '||' | '(' | ')' };
+
+type Expr =
+  | { kind: 'value'; token: Token }
+  | { kind: 'compare'; op: '==' | '!=' | '=~' | '!~'; left: Token; right: Token }
+  | { kind: 'and' | 'or'; left: Expr; right: Expr };
+
+export class ExpressionError extends Error {}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let index = 0;
+  while (index < text.length) {
+    const rest = text.slice(index);
+    const space = /^\s+/.exec(rest);
+    if (space) {
+      index += space[0].length;
+      continue;
+    }
+    const variable = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(rest);
+    const string = /^"([^"]*)"|^'([^']*)'/.exec(rest);
+    const regex = /^\/((?:\\.|[^/\\])*)\/([a-z]*)/.exec(rest);
+    const op = /^(==|!=|=~|!~|&&|\|\||\(|\))/.exec(rest);
+    if (variable) tokens.push({ kind: 'var', name: variable[1] ?? variable[2] ?? '' });
+    else if (string) tokens.push({ kind: 'string', value: string[1] ?? string[2] ?? '' });
+    else if (op) tokens.push({ kind: 'op', op: op[1] as '==' });
+    else if (regex) tokens.push({ kind: 'regex', source: regex[1] ?? '', flags: regex[2] ?? '' });
+    else if (/^null\b/.test(rest)) tokens.push({ kind: 'null' });
+    else throw new ExpressionError(`cannot read "${rest.slice(0, 20)}" in the expression`);
+    index += (variable ?? string ?? op ?? regex ?? ['null'])[0].length;
+  }
+  return tokens;
+}
+
+function parse(tokens: Token[]): Expr {
+  let position = 0;
+  const peek = () => tokens[position];
+  const isOp = (token: Token | undefined, op: string) => token?.kind === 'op' && token.op === op;
+  const operand = (): Token => {
+    const token = tokens[position];
+    if (token === undefined || token.kind === 'op') throw new ExpressionError('a value is missing');
+    position += 1;
+    return token;
+  };
+  const primary = (): Expr => {
+    if (isOp(peek(), '(')) {
+      position += 1;
+      const inner = or();
+      if (!isOp(peek(), ')')) throw new ExpressionError('a closing parenthesis is missing');
+      position += 1;
+      return inner;
+    }
+    const left = operand();
+    const next = peek();
+    if (next?.kind === 'op' && ['==', '!=', '=~', '!~'].includes(next.op)) {
+      position += 1;
+      return { kind: 'compare', op: next.op as '==', left, right: operand() };
+    }
+    return { kind: 'value', token: left };
+  };
+  const and = (): Expr => {
+    let left = primary();
+    while (isOp(peek(), '&&')) {
+      position += 1;
+      left = { kind: 'and', left, right: primary() };
+    }
+    return left;
+  };
+  const or = (): Expr => {
+    let left = and();
+    while (isOp(peek(), '||')) {
+      position += 1;
+      left = { kind: 'or', left, right: and() };
+    }
+    return left;
+  };
+  const expression = or();
+  if (position !== tokens.length) throw new ExpressionError('unexpected text after the expression');
+  return expression;
+}
+
+const cache = new Map<string, Expr>();
+
+/** Parses once (memoized: a 3,000-job config repeats the same few conditions). */
+export function parseExpression(text: string): Expr {
+  let expression = cache.get(text);
+  if (expression === undefined) {
+    expression = parse(tokenize(text));
+    cache.set(text, expression);
+  }
+  return expression;
+}
+
+function valueOf(token: Token, variables: Variables): string | null {
+  if (token.kind === 'var') return variables.get(token.name) ?? null;
+  if (token.kind === 'string') return token.value;
+  if (token.kind === 'regex') return `/${token.source}/${token.flags}`;
+  return null;
+}
+
+function regexOf(token: Token, variables: Variables): RegExp {
+  let source: string;
+  let flags: string;
+  if (token.kind === 'regex') ({ source, flags } = token);
+  else {
+    const text = valueOf(token, variables) ?? '';
+    const match = /^\/(.*)\/([a-z]*)$/s.exec(text);
+    if (match === null)
+      throw new ExpressionError(`the right side of =~ must be a /regex/, not ${JSON.stringify(text)}`);
+    source = match[1] ?? '';
+    flags = match[2] ?? '';
+  }
+  // Ruby's /m is JavaScript's /s; other flags GitLab accepts map one to one.
+  const mapped = flags.replace('m', 's');
+  if (/[^is]/.test(mapped)) throw new ExpressionError(`unsupported regex flags /${flags}`);
+  try {
+    return new RegExp(source, mapped);
+  } catch (error) {
+    throw new ExpressionError(`invalid regex /${source}/: ${(error as Error).message}`);
+  }
+}
+
+function evaluate(expression: Expr, variables: Variables): boolean {
+  switch (expression.kind) {
+    case 'and':
+      return evaluate(expression.left, variables) && evaluate(expression.right, variables);
+    case 'or':
+      return evaluate(expression.left, variables) || evaluate(expression.right, variables);
+    case 'value': {
+      const value = valueOf(expression.token, variables);
+      return value !== null && value !== '';
+    }
+    case 'compare': {
+      const left = valueOf(expression.left, variables);
+      if (expression.op === '==' || expression.op === '!=') {
+        const equal = left === valueOf(expression.right, variables);
+        return expression.op === '==' ? equal : !equal;
+      }
+      const matched = left !== null && regexOf(expression.right, variables).test(left);
+      return expression.op === '=~' ? matched : !matched;
+    }
+  }
+}
+
+/** Evaluates `text` against the variables; throws ExpressionError on an expression GitLab would reject. */
+export function evaluateExpression(text: string, variables: Variables): boolean {
+  return evaluate(parseExpression(text), variables);
+}
