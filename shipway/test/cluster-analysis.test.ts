@@ -65,4 +65,23 @@ describe('the analysis step', () => {
     }
     expect(streak).toBe(50);
   }, 240_000);
+
+  it('the state survives a restart of the cluster: the same Rollout status, its stable pods running again', async () => {
+    const lasting = (view: Record<string, unknown>) => {
+      const { phase, message, step, aborted, stable, canary, desiredWeight } = view;
+      return { phase, message, step, aborted, stable, canary, desiredWeight };
+    };
+    const before = JSON.parse((await rollout('status', 'prod', '--json')).stdout);
+    const url = await fixture.restart();
+    expect(url).toBe(prodUrl);
+    const after = JSON.parse((await rollout('status', 'prod', '--json')).stdout);
+    expect(lasting(after)).toEqual(lasting(before));
+    expect(after).toMatchObject({ phase: 'Degraded', aborted: true });
+    let answered = '';
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && answered !== 'Hello world'; )
+      answered = await fetch(`${url}/`)
+        .then((response) => response.text())
+        .catch(() => '');
+    expect(answered).toBe('Hello world');
+  }, 120_000);
 });

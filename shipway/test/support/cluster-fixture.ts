@@ -14,6 +14,8 @@ export interface ClusterFixture {
   build(tag: string): Promise<{ ref: string; digest: string }>;
   /** Starts the embedded cluster in the clone; returns prod's URL. */
   start(): Promise<string>;
+  /** Stops the cluster (every pod with it) and starts it again on the same state dir. */
+  restart(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,10 @@ export async function createClusterFixture(prefix: string): Promise<ClusterFixtu
       );
       cluster = started.cluster;
       return started.info.urls.prod ?? '';
+    },
+    async restart() {
+      await cluster?.down();
+      return this.start();
     },
     async stop() {
       await cluster?.down();
