@@ -5,7 +5,9 @@
  * and parentheses. A bare variable is true when it is set and not empty; an undefined variable
  * is null; a pattern on the right may come from a variable holding `/regex/`.
  */
-export type Variables = ReadonlyMap<string, string>;
+export interface Variables {
+  get(name: string): string | undefined;
+}
 
 type Token =
   | { kind: 'var'; name: string }
@@ -105,7 +107,7 @@ export function parseExpression(text: string): Expr {
   return expression;
 }
 
-function valueOf(token: Token, variables: Variables): string | null {
+function tokenValue(token: Token, variables: Variables): string | null {
   if (token.kind === 'var') return variables.get(token.name) ?? null;
   if (token.kind === 'string') return token.value;
   if (token.kind === 'regex') return `/${token.source}/${token.flags}`;
@@ -117,7 +119,7 @@ function regexOf(token: Token, variables: Variables): RegExp {
   let flags: string;
   if (token.kind === 'regex') ({ source, flags } = token);
   else {
-    const text = valueOf(token, variables) ?? '';
+    const text = tokenValue(token, variables) ?? '';
     const match = /^\/(.*)\/([a-z]*)$/s.exec(text);
     if (match === null)
       throw new ExpressionError(`the right side of =~ must be a /regex/, not ${JSON.stringify(text)}`);
@@ -141,13 +143,13 @@ function evaluate(expression: Expr, variables: Variables): boolean {
     case 'or':
       return evaluate(expression.left, variables) || evaluate(expression.right, variables);
     case 'value': {
-      const value = valueOf(expression.token, variables);
+      const value = tokenValue(expression.token, variables);
       return value !== null && value !== '';
     }
     case 'compare': {
-      const left = valueOf(expression.left, variables);
+      const left = tokenValue(expression.left, variables);
       if (expression.op === '==' || expression.op === '!=') {
-        const equal = left === valueOf(expression.right, variables);
+        const equal = left === tokenValue(expression.right, variables);
         return expression.op === '==' ? equal : !equal;
       }
       const matched = left !== null && regexOf(expression.right, variables).test(left);

@@ -71,6 +71,8 @@ function refMatches(pattern: string, context: RuleContext): boolean {
   if (project !== undefined && project !== trigger.projectPath) return false;
   const keyword = REF_KEYWORDS[name];
   if (keyword !== undefined) return keyword(trigger);
+  // Names and patterns match branch and tag pipelines only, never a merge request's.
+  if (trigger.source === 'merge_request_event' || trigger.source === 'external_pull_request_event') return false;
   const ref = trigger.tag ?? trigger.branch ?? trigger.defaultBranch;
   const regex = /^\/(.*)\/([a-z]*)$/s.exec(name);
   if (regex !== null) return new RegExp(regex[1] ?? '', (regex[2] ?? '').replace('m', 's')).test(ref);

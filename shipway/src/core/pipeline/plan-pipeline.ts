@@ -43,9 +43,15 @@ export interface PlanInput {
 
 const DEFAULT_STAGES = ['build', 'test', 'deploy'];
 
-/** A `variables:` map as name → value; `{value, expand: false}` values keep their `$`. */
-export function variablesOf(value: CiValue | undefined): Map<string, { value: string; expand: boolean }> {
-  const out = new Map<string, { value: string; expand: boolean }>();
+interface RawVariable {
+  readonly value: string;
+  readonly expand: boolean;
+}
+type RawVariables = Map<string, RawVariable>;
+
+/** A `variables:` map as name → raw value; `{value, expand: false}` values keep their `$`. */
+export function variablesOf(value: CiValue | undefined): RawVariables {
+  const out: RawVariables = new Map();
   if (!isCiMap(value)) return out;
   for (const [name, entry] of Object.entries(value)) {
     if (isCiMap(entry)) out.set(name, { value: String(entry.value ?? ''), expand: entry.expand !== false });
@@ -54,21 +60,49 @@ export function variablesOf(value: CiValue | undefined): Map<string, { value: st
   return out;
 }
 
-/** Layers `variables` over `base`, expanding each value against what is already known. */
-function layer(base: Map<string, string>, variables: Map<string, { value: string; expand: boolean }>): void {
-  const context = new Map(base);
-  for (const [name, { value, expand }] of variables) context.set(name, value);
-  for (const [name, { value, expand }] of variables) base.set(name, expand ? expandDeep(value, context) : value);
+function rawOf(values: ReadonlyMap<string, string>): RawVariables {
+  return new Map([...values].map(([name, value]) => [name, { value, expand: true }]));
 }
 
-function expandDeep(value: string, variables: ReadonlyMap<string, string>): string {
-  let current = value;
-  for (let round = 0; round < 10 && current.includes('$'); round += 1) {
-    const next = expandVariables(current.replace(/\$\$/g, '\u0000'), variables);
-    if (next === current) break;
-    current = next;
+/** Later layers win, as GitLab's precedence does; nothing is expanded until a value is read. */
+function layered(...layers: ReadonlyMap<string, RawVariable>[]): RawVariables {
+  const out: RawVariables = new Map();
+  for (const layer of layers) for (const [name, value] of layer) out.set(name, value);
+  return out;
+}
+
+/**
+ * Values read with `$VAR` / `${VAR}` references expanded against the final set, so a project
+ * variable that overrides a file variable changes every value built from it, as on GitLab.
+ */
+class ExpandedVariables {
+  private readonly cache = new Map<string, string>();
+  constructor(private readonly raw: ReadonlyMap<string, RawVariable>) {}
+
+  get(name: string): string | undefined {
+    const cached = this.cache.get(name);
+    if (cached !== undefined) return cached;
+    const entry = this.raw.get(name);
+    if (entry === undefined) return undefined;
+    const value = entry.expand ? this.expand(entry.value, new Set([name])) : entry.value;
+    this.cache.set(name, value);
+    return value;
   }
-  return current.replace(/\u0000/g, '$$');
+
+  private expand(text: string, seen: Set<string>): string {
+    if (!text.includes('$')) return text;
+    return expandVariables(text, {
+      get: (inner: string) => {
+        const entry = this.raw.get(inner);
+        if (entry === undefined || seen.has(inner)) return undefined;
+        return entry.expand ? this.expand(entry.value, new Set([...seen, inner])) : entry.value;
+      },
+    });
+  }
+
+  toMap(): Map<string, string> {
+    return new Map([...this.raw.keys()].map((name) => [name, this.get(name) ?? '']));
+  }
 }
 
 function stagesOf(config: CiConfig): string[] {
@@ -106,26 +140,31 @@ export function planPipeline(input: PlanInput): PipelinePlan {
   const external = input.variables ?? new Map<string, string>();
   const files = input.files ?? (() => []);
   const stages = stagesOf(config);
-  const globals = predefinedVariables(trigger);
-  layer(globals, variablesOf(config.globals.variables));
-  for (const [name, value] of external) globals.set(name, value);
-  const empty = (reason: string): PipelinePlan => ({ created: false, reason, stages: [], errors, variables: globals });
+  const predefined = rawOf(predefinedVariables(trigger));
+  const outside = rawOf(external);
+  let globals = layered(predefined, variablesOf(config.globals.variables), outside);
+  const empty = (reason: string): PipelinePlan => ({
+    created: false,
+    reason,
+    stages: [],
+    errors,
+    variables: new ExpandedVariables(globals).toMap(),
+  });
 
   const workflow = isCiMap(config.globals.workflow) ? config.globals.workflow : {};
   if (Array.isArray(workflow.rules)) {
     const rule = guard(errors, config.locationOf('workflow'), 'workflow:rules', () =>
-      firstMatchingRule(workflow.rules as CiValue[], { variables: globals, trigger, files }),
+      firstMatchingRule(workflow.rules as CiValue[], { variables: new ExpandedVariables(globals), trigger, files }),
     );
     if (rule === undefined) return empty('no workflow:rules entry matched');
     if (rule.when === 'never') return empty(`workflow:rules: ${describeRule(rule)} says when: never`);
-    layer(globals, variablesOf(rule.variables));
-    for (const [name, value] of external) globals.set(name, value);
+    globals = layered(globals, variablesOf(rule.variables), outside);
   }
 
   const planned = new Map<string, PlannedJob>();
   for (const job of config.jobs) {
     checkJob(job, stages, config, errors);
-    const included = includeJob(job, globals, external, trigger, files, errors);
+    const included = includeJob(job, { globals, predefined, outside }, trigger, files, errors);
     if (included !== undefined) planned.set(job.name, included);
   }
   checkNeeds(planned, new Set(config.jobs.map((job) => job.name)), stages, errors);
@@ -135,7 +174,7 @@ export function planPipeline(input: PlanInput): PipelinePlan {
   if (errors.length > 0) return { ...empty('the config has errors'), stages: grouped };
   if (!grouped.some((stage) => stage.name !== '.pre' && stage.name !== '.post'))
     return { ...empty('no jobs would run for this ref and source'), stages: [] };
-  return { created: true, reason: null, stages: grouped, errors, variables: globals };
+  return { created: true, reason: null, stages: grouped, errors, variables: new ExpandedVariables(globals).toMap() };
 }
 
 function describeRule(rule: CiMap): string {
@@ -197,21 +236,19 @@ function checkJob(job: CiJob, stages: readonly string[], config: CiConfig, error
 /** Whether the job is in this pipeline, and with which `when`, `allow_failure`, needs and variables. */
 function includeJob(
   job: CiJob,
-  globals: ReadonlyMap<string, string>,
-  external: ReadonlyMap<string, string>,
+  layers: { globals: RawVariables; predefined: RawVariables; outside: RawVariables },
   trigger: PipelineTrigger,
   files: () => readonly string[],
   errors: CiProblem[],
 ): PlannedJob | undefined {
   const { definition: d } = job;
   const inherit = isCiMap(d.inherit) ? d.inherit.variables : undefined;
-  const variables = new Map(inherit === false ? predefinedVariables(trigger) : globals);
+  const { globals, predefined, outside } = layers;
+  const inherited = new Map(inherit === false ? predefined : globals);
   if (Array.isArray(inherit))
-    for (const name of globals.keys())
-      if (!inherit.includes(name) && !predefinedVariables(trigger).has(name)) variables.delete(name);
-  layer(variables, variablesOf(d.variables));
-  for (const [name, value] of external) variables.set(name, value);
-  const context: RuleContext = { variables, trigger, files };
+    for (const name of globals.keys()) if (!inherit.includes(name) && !predefined.has(name)) inherited.delete(name);
+  let raw = layered(inherited, variablesOf(d.variables), outside);
+  const context: RuleContext = { variables: new ExpandedVariables(raw), trigger, files };
   const jobWhen = (typeof d.when === 'string' ? d.when : 'on_success') as JobWhen;
   let when = jobWhen;
   let allowFailure = d.allow_failure === true || (d.allow_failure === undefined && jobWhen === 'manual');
@@ -227,8 +264,7 @@ function includeJob(
       d.allow_failure === true || (d.allow_failure === undefined && rule.when === undefined && jobWhen === 'manual');
     allowFailure = typeof rule.allow_failure === 'boolean' ? rule.allow_failure : fallback;
     if (rule.needs !== undefined) needs = rule.needs;
-    layer(variables, variablesOf(rule.variables));
-    for (const [name, value] of external) variables.set(name, value);
+    raw = layered(raw, variablesOf(rule.variables), outside);
   } else {
     const keeps = guard(
       errors,
@@ -254,7 +290,7 @@ function includeJob(
         .map((need) => need.name) ?? null,
     dependencies: namesOf(d.dependencies)?.map((need) => need.name) ?? null,
     startIn,
-    variables,
+    variables: new ExpandedVariables(raw).toMap(),
     definition: needs === d.needs ? d : { ...d, needs: needs ?? null },
     location: job.location,
   };

@@ -98,7 +98,7 @@ function splitProject(path: string): [string, string] {
  * Expands `$VAR`, `${VAR}` (and `$$` to a literal `$`) from `variables`, as the runner does for
  * variable values; unknown variables expand to nothing.
  */
-export function expandVariables(text: string, variables: ReadonlyMap<string, string>): string {
+export function expandVariables(text: string, variables: { get(name: string): string | undefined }): string {
   return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, bare) =>
     match === '$$' ? '$' : (variables.get((braced ?? bare) as string) ?? ''),
   );
