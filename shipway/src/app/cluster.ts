@@ -7,7 +7,9 @@ import type { AppContext } from './context.js';
 import { resolveRemote } from './git-remote.js';
 import { loadShipwayConfig } from './load-config.js';
 
-export const DEFAULT_STATE_DIR = '.shipway/cluster';
+export { DEFAULT_STATE_DIR } from './defaults.js';
+
+import { DEFAULT_STATE_DIR } from './defaults.js';
 
 export interface ClusterOptions {
   readonly stateDir: string;

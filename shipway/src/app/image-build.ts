@@ -21,7 +21,9 @@ import type { AppContext } from './context.js';
 import { resolveRemote } from './git-remote.js';
 import { loadShipwayConfig } from './load-config.js';
 
-export const DEFAULT_BASE = 'node:24-bookworm-slim';
+export { DEFAULT_BASE } from './defaults.js';
+
+import { DEFAULT_BASE } from './defaults.js';
 
 export interface ImageBuildOptions {
   readonly base?: string | undefined;

@@ -56,11 +56,13 @@ function walk(root: string, dir: string): string[] {
 
 /** The commit, its message and the default branch, from Git when the directory is a repository. */
 async function gitFacts(cwd: string): Promise<{ sha: string; message: string; defaultBranch: string | undefined }> {
-  const log = await runCommand('git', ['log', '-1', '--format=%H%n%B'], { cwd }).catch(() => undefined);
+  const [log, head] = await Promise.all([
+    runCommand('git', ['log', '-1', '--format=%H%n%B'], { cwd }).catch(() => undefined),
+    runCommand('git', ['symbolic-ref', '--short', 'refs/remotes/origin/HEAD'], { cwd }).catch(() => undefined),
+  ]);
   if (log === undefined || log.code !== 0) return { sha: '0'.repeat(40), message: '', defaultBranch: undefined };
   const [sha = '', ...message] = log.stdout.split('\n');
-  const head = await runCommand('git', ['symbolic-ref', '--short', 'refs/remotes/origin/HEAD'], { cwd });
-  const defaultBranch = head.code === 0 ? head.stdout.trim().replace(/^origin\//, '') : undefined;
+  const defaultBranch = head?.code === 0 ? head.stdout.trim().replace(/^origin\//, '') : undefined;
   return { sha, message: message.join('\n').trim(), defaultBranch };
 }
 
@@ -106,8 +108,11 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
 /** `shipway plan`: the pipeline GitLab would create for a ref and source, computed offline. */
 export async function planCi(context: AppContext, options: PlanCiOptions): Promise<PlanCiResult> {
   const sources = repositorySources(context.cwd);
+  // Git answers while the config is parsed.
+  const pending = triggerFor(context, options);
+  pending.catch(() => {});
   const config = loadCiConfig(sources, options.file);
-  const trigger = await triggerFor(context, options);
+  const trigger = await pending;
   const plan = planPipeline({
     config,
     trigger,

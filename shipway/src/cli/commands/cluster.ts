@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_STATE_DIR } from '../../app/cluster.js';
+import { DEFAULT_STATE_DIR } from '../../app/defaults.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_BASE } from '../../app/image-build.js';
+import { DEFAULT_BASE } from '../../app/defaults.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 

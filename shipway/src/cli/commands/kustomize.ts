@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { setImage } from '../../app/set-image.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 
@@ -16,7 +15,7 @@ export function registerKustomize(program: Command, io: CliIo): void {
     .option('--json', 'print the resulting images as JSON', false)
     .action(async (dir: string, images: string[], options: { json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
-      const result = await setImage(context, dir, images);
+      const result = await (await import('../../app/set-image.js')).setImage(context, dir, images);
       if (output.json) return output.data(result);
       output.result(`${result.changed ? 'updated' : 'unchanged'} ${result.file}`);
     });

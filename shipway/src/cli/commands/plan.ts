@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parseVariableArgs, planCi } from '../../app/plan-ci.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatLocation } from '../../core/pipeline/ci-yaml.js';
 import type { CiProblem } from '../../core/pipeline/load-ci-config.js';
@@ -54,6 +53,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .addHelpText('after', EXAMPLES)
     .action(async (flags: PlanFlags) => {
       const { context, output } = contextFor(io, flags.json);
+      const { planCi, parseVariableArgs } = await import('../../app/plan-ci.js');
       const { plan, trigger } = await planCi(context, {
         file: flags.file,
         ref: flags.ref,

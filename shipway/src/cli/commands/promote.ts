@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { promote } from '../../app/promote.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 
@@ -45,7 +44,7 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
         },
       ) => {
         const { context, output } = contextFor(io, options.json);
-        const result = await promote(context, {
+        const result = await (await import('../../app/promote.js')).promote(context, {
           environment: env,
           image: options.image,
           from: options.from,

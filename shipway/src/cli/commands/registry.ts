@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { serveRegistry } from '../../app/registry-serve.js';
 import { UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
@@ -27,7 +26,7 @@ export function registerRegistry(program: Command, io: CliIo, signal: AbortSigna
     )
     .action(async (options: { port: number; host: string; dir: string; htpasswd?: string; json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
-      const running = await serveRegistry(context, options);
+      const running = await (await import('../../app/registry-serve.js')).serveRegistry(context, options);
       if (output.json) output.data({ url: running.url });
       else output.result(`registry listening on ${running.url} (storage ${options.dir}); Ctrl-C stops it`);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rollback } from '../../app/rollback.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 
@@ -18,7 +17,7 @@ export function registerRollback(program: Command, io: CliIo): void {
     )
     .action(async (env: string, options: { to?: string; dryRun: boolean; config: string; json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
-      const result = await rollback(context, {
+      const result = await (await import('../../app/rollback.js')).rollback(context, {
         environment: env,
         to: options.to,
         dryRun: options.dryRun,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { status } from '../../app/status.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../render-table.js';
@@ -12,7 +11,7 @@ export function registerStatus(program: Command, io: CliIo): void {
     .option('--json', 'print {"environments": {"<env>": {branch, image, tag, digest, commit, promotedAt}}}', false)
     .action(async (options: { config: string; json: boolean }) => {
       const { context, output } = contextFor(io, options.json);
-      const result = await status(context, { configFile: options.config });
+      const result = await (await import('../../app/status.js')).status(context, { configFile: options.config });
       if (output.json) return output.data(result);
       const rows = Object.entries(result.environments).map(([name, env]) => [
         name,

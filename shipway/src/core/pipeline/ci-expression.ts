@@ -96,6 +96,7 @@ function parse(tokens: Token[]): Expr {
 }
 
 const cache = new Map<string, Expr>();
+const regexes = new Map<string, RegExp>();
 
 /** Parses once (memoized: a 3,000-job config repeats the same few conditions). */
 export function parseExpression(text: string): Expr {
@@ -126,11 +127,16 @@ function regexOf(token: Token, variables: Variables): RegExp {
     source = match[1] ?? '';
     flags = match[2] ?? '';
   }
+  const key = `/${source}/${flags}`;
+  const cached = regexes.get(key);
+  if (cached !== undefined) return cached;
   // Ruby's /m is JavaScript's /s; other flags GitLab accepts map one to one.
   const mapped = flags.replace('m', 's');
   if (/[^is]/.test(mapped)) throw new ExpressionError(`unsupported regex flags /${flags}`);
   try {
-    return new RegExp(source, mapped);
+    const regex = new RegExp(source, mapped);
+    regexes.set(key, regex);
+    return regex;
   } catch (error) {
     throw new ExpressionError(`invalid regex /${source}/: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { CORE_SCHEMA, load, Type, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.js';
 
 /** Where a value came from, for errors a user can jump to. */
@@ -15,7 +15,7 @@ export function formatLocation(location: SourceLocation): string {
 export class ReferenceTag {
   constructor(
     readonly path: readonly string[],
-    readonly location: SourceLocation,
+    public location: SourceLocation,
   ) {}
 }
 
@@ -24,12 +24,16 @@ export interface CiMap {
   [key: string]: CiValue;
 }
 
-/** A parsed CI file: its value, and the line of every map and of every key in it. */
+/** A parsed CI file: its value, and the lines its top-level keys and their keys are written on. */
 export interface CiFile {
   readonly file: string;
   readonly value: CiMap;
-  /** The line of `key` in `map` (or of the map itself), if `map` came from this file. */
-  lineOf(map: object, key?: string): number | undefined;
+  /** The line of a top-level key (a job or a global keyword). */
+  topLine(key: string): number | undefined;
+  /** The line of `key` written directly under the top-level key `parent`. */
+  childLine(parent: string, key: string): number | undefined;
+  /** The first line at or after `from` that contains `needle`. */
+  lineContaining(needle: string, from: number): number | undefined;
 }
 
 export function isCiMap(value: unknown): value is CiMap {
@@ -37,82 +41,116 @@ export function isCiMap(value: unknown): value is CiMap {
 }
 
 /**
- * Parses one CI YAML file the way GitLab reads it: anchors and aliases, `<<` merge keys (keys
- * written in the map win over merged ones, earlier merge sources over later ones) and the
- * `!reference` tag, keeping line numbers so later errors can point at the source.
+ * YAML's `<<` merge key (the loader merges any key resolved to this tag). The core schema has
+ * no timestamps or binary, which a CI file never means; resolving every scalar as a possible
+ * timestamp was a tenth of the parse.
+ */
+const MERGE_KEY = new Type('tag:yaml.org,2002:merge', {
+  kind: 'scalar',
+  resolve: (data: unknown) => data === '<<' || data === null,
+});
+
+interface KeyLine {
+  readonly indent: number;
+  readonly key: string;
+  readonly line: number;
+}
+
+/** Every `key:` that starts a line of block-style YAML, with its indentation and 1-based line. */
+function indexKeys(text: string): KeyLine[] {
+  const out: KeyLine[] = [];
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index += 1) {
+    const match = /^( *)(?:- +)?(?:"([^"]+)"|'([^']+)'|([^\s#'"][^:#]*?)) *:(?: |$)/.exec(lines[index] ?? '');
+    if (match === null) continue;
+    const indent = (match[1] ?? '').length + (match[0].trimStart().startsWith('-') ? 2 : 0);
+    out.push({ indent, key: match[2] ?? match[3] ?? match[4] ?? '', line: index + 1 });
+  }
+  return out;
+}
+
+/**
+ * Parses one CI YAML file as GitLab reads it: anchors and aliases, `<<` merge keys (keys written
+ * in the map win over merged ones), duplicate keys (the last wins) and the `!reference` tag.
+ * js-yaml does the parsing (several times faster than a document-model parser on a large
+ * config); lines come from a one-pass index of the block-style keys.
  */
 export function parseCiYaml(text: string, file: string): CiFile {
-  const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter, uniqueKeys: false, prettyErrors: false });
-  const syntax = document.errors[0];
-  if (syntax !== undefined) {
-    const line = counter.linePos(syntax.pos[0]).line;
-    throw new ConfigError(`${file}:${line}: ${syntax.message.split('\n')[0]}`, { code: 'CI_YAML_INVALID' });
-  }
-  const mapLines = new WeakMap<object, number>();
-  const keyLines = new WeakMap<object, Map<string, number>>();
-  const lineAt = (node: { range?: readonly number[] | null | undefined } | null | undefined): number =>
-    node?.range ? counter.linePos(node.range[0] ?? 0).line : 0;
-
-  const convert = (node: unknown, depth: number): CiValue => {
-    if (depth > 200)
-      throw new ConfigError(`${file}: aliases nest too deep (a recursive anchor?)`, { code: 'CI_YAML_INVALID' });
-    if (isAlias(node)) return convert(node.resolve(document), depth + 1);
-    if (isScalar(node)) return scalarValue(node.value);
-    if (isSeq(node)) {
-      const items = node.items.map((item) => convert(item, depth + 1));
-      if (node.tag === '!reference')
-        return new ReferenceTag(
-          items.map((item) => String(item)),
-          { file, line: lineAt(node) },
-        );
-      mapLines.set(items, lineAt(node));
-      return items;
-    }
-    if (isMap(node)) {
-      const map: CiMap = {};
-      const lines = new Map<string, number>();
-      const merged: CiMap[] = [];
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        if (key === '<<' && (isAlias(pair.value) || isSeq(pair.value) || isMap(pair.value))) {
-          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-          for (const source of sources) {
-            const value = convert(source, depth + 1);
-            if (isCiMap(value)) merged.push(value);
+  const references: ReferenceTag[] = [];
+  const referenceType = new Type('!reference', {
+    kind: 'sequence',
+    construct: (data: unknown[] | null) => {
+      const tag = new ReferenceTag((data ?? []).map(String), { file, line: 0 });
+      references.push(tag);
+      return tag;
+    },
+  });
+  const schema = CORE_SCHEMA.extend({ implicit: [MERGE_KEY], explicit: [referenceType] });
+  const opened: number[] = [];
+  let value: unknown;
+  try {
+    value = load(text, {
+      filename: file,
+      schema,
+      json: true,
+      // Lines for !reference tags; the listener costs a tenth of the parse, so only when needed.
+      ...(text.includes('!reference')
+        ? {
+            listener(event: 'open' | 'close', state: { line: number; result: unknown }) {
+              if (event === 'open') opened.push(state.line);
+              else {
+                const line = opened.pop() ?? state.line;
+                if (state.result instanceof ReferenceTag && state.result.location.line === 0)
+                  state.result.location = { file, line: line + 1 };
+              }
+            },
           }
-          continue;
-        }
-        map[key] = convert(pair.value, depth + 1);
-        lines.set(key, lineAt(pair.key as Node));
-      }
-      for (const source of merged)
-        for (const [key, value] of Object.entries(source)) {
-          if (key in map) continue;
-          map[key] = value;
-          const line = keyLines.get(source)?.get(key);
-          if (line !== undefined) lines.set(key, line);
-        }
-      mapLines.set(map, lineAt(node));
-      keyLines.set(map, lines);
-      return map;
-    }
-    return null;
-  };
-
-  const value = document.contents === null ? {} : convert(document.contents, 0);
+        : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    throw new ConfigError(`${file}:${error.mark.line + 1}: ${error.reason}`, { code: 'CI_YAML_INVALID', cause: error });
+  }
+  if (value === undefined || value === null) value = {};
   if (!isCiMap(value))
     throw new ConfigError(`${file}:1: the file must be a map of keywords and jobs`, { code: 'CI_YAML_INVALID' });
+  // The line index is built on the first question: a plan without errors never needs it.
+  let index: { keys: KeyLine[]; lines: string[]; top: Map<string, number> } | undefined;
+  const indexed = () => {
+    if (index === undefined) {
+      const keys = indexKeys(text);
+      const top = new Map<string, number>();
+      for (const [position, entry] of keys.entries()) if (entry.indent === 0) top.set(entry.key, position);
+      index = { keys, lines: text.split('\n'), top };
+    }
+    return index;
+  };
   return {
     file,
     value,
-    lineOf: (map, key) => (key === undefined ? undefined : keyLines.get(map)?.get(key)) ?? mapLines.get(map),
+    topLine: (key) => {
+      const { keys, top } = indexed();
+      const position = top.get(key);
+      return position === undefined ? undefined : keys[position]?.line;
+    },
+    lineContaining: (needle, from) => {
+      const { lines } = indexed();
+      for (let index = Math.max(0, from - 1); index < lines.length; index += 1)
+        if (lines[index]?.includes(needle)) return index + 1;
+      return undefined;
+    },
+    childLine: (parent, key) => {
+      const { keys, top } = indexed();
+      const start = top.get(parent);
+      if (start === undefined) return undefined;
+      const childIndent = keys[start + 1]?.indent ?? 0;
+      if (childIndent === 0) return undefined;
+      for (let position = start + 1; position < keys.length; position += 1) {
+        const entry = keys[position];
+        if (entry === undefined || entry.indent < childIndent) return undefined;
+        if (entry.indent === childIndent && entry.key === key) return entry.line;
+      }
+      return undefined;
+    },
   };
-}
-
-function scalarValue(value: unknown): CiValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return String(value);
 }

@@ -44,10 +44,7 @@ const LEGACY_DEFAULTS = ['image', 'services', 'cache', 'before_script', 'after_s
 const MAX_EXTENDS_DEPTH = 11;
 const MAX_REFERENCE_DEPTH = 10;
 
-interface Origin {
-  readonly file: CiFile;
-  readonly map: CiMap;
-}
+type Origin = CiFile;
 
 /**
  * Reads a GitLab CI config as GitLab composes it before any rule runs: local includes (nested,
@@ -64,13 +61,13 @@ export function loadCiConfig(sources: CiSources, path: string): CiConfig {
     return { globals: {}, jobs: [], problems, locationOf: () => ({ file: path, line: 0 }) };
   }
   const main = parseCiYaml(text, path);
-  const merged = withIncludes(main, sources, problems, origins, new Set([normalize(path)]));
-  const resolved = resolveReferences(merged, merged, problems);
+  // Only a file that writes !reference needs the walk that resolves them.
+  const references = { used: text.includes('!reference') };
+  const merged = withIncludes(main, sources, problems, origins, new Set([normalize(path)]), references);
+  const resolved = references.used ? resolveReferences(merged, merged, problems) : merged;
   const topLocation = (key: string): SourceLocation => {
     const origin = origins.get(key)?.at(-1);
-    return origin === undefined
-      ? { file: main.file, line: 1 }
-      : { file: origin.file.file, line: origin.file.lineOf(origin.map, key) ?? 1 };
+    return origin === undefined ? { file: main.file, line: 1 } : { file: origin.file, line: origin.topLine(key) ?? 1 };
   };
   const defaults = defaultsOf(resolved);
   const extended = new Map<string, CiMap>();
@@ -86,14 +83,21 @@ export function loadCiConfig(sources: CiSources, path: string): CiConfig {
     const keyLocation = (key: string): SourceLocation => {
       for (const link of [name, ...chain]) {
         for (const origin of [...(origins.get(link) ?? [])].reverse()) {
-          const job = origin.map[link];
-          const line = isCiMap(job) ? origin.file.lineOf(job, key) : undefined;
-          if (line !== undefined && isCiMap(job) && key in job) return { file: origin.file.file, line };
+          const job = origin.value[link];
+          const line = isCiMap(job) && key in job ? origin.childLine(link, key) : undefined;
+          if (line !== undefined) return { file: origin.file, line };
         }
       }
       return topLocation(name);
     };
-    jobs.push({ name, definition: applyDefaults(definition, defaults), location: topLocation(name), keyLocation });
+    jobs.push({
+      name,
+      definition: applyDefaults(definition, defaults),
+      get location() {
+        return topLocation(name);
+      },
+      keyLocation,
+    });
   }
   return { globals: resolved, jobs, problems, locationOf: topLocation };
 }
@@ -114,11 +118,14 @@ function withIncludes(
   problems: CiProblem[],
   origins: Map<string, Origin[]>,
   seen: Set<string>,
+  references: { used: boolean },
 ): CiMap {
   let merged: CiMap = {};
-  const line = file.lineOf(file.value, 'include') ?? 1;
-  for (const entry of includeEntries(file.value.include)) {
-    const location = { file: file.file, line: (isCiMap(entry) ? file.lineOf(entry) : undefined) ?? line };
+  const entries = includeEntries(file.value.include);
+  const includeLine = entries.length === 0 ? 1 : (file.topLine('include') ?? 1);
+  for (const entry of entries) {
+    const needle = typeof entry === 'string' ? entry : isCiMap(entry) ? String(Object.values(entry)[0]) : '';
+    const location = { file: file.file, line: file.lineContaining(needle, includeLine) ?? includeLine };
     const local = typeof entry === 'string' ? entry : isCiMap(entry) ? entry.local : undefined;
     if (typeof local !== 'string') {
       const kind = isCiMap(entry) ? Object.keys(entry).find((key) => key !== 'rules' && key !== 'inputs') : 'include';
@@ -134,18 +141,20 @@ function withIncludes(
       if (seen.has(included)) continue;
       seen.add(included);
       const text = sources.read(included) ?? '';
+      if (text.includes('!reference')) references.used = true;
       const child = parseCiYaml(text, included);
-      merged = deepMerge(merged, withIncludes(child, sources, problems, origins, seen));
+      merged = deepMerge(merged, withIncludes(child, sources, problems, origins, seen, references));
     }
   }
+  const own: CiMap = {};
   for (const [key, value] of Object.entries(file.value)) {
     if (key === 'include') continue;
     const list = origins.get(key) ?? [];
-    list.push({ file, map: file.value });
+    list.push(file);
     origins.set(key, list);
-    merged = deepMerge(merged, { [key]: value });
+    own[key] = value;
   }
-  return merged;
+  return Object.keys(merged).length === 0 ? own : deepMerge(merged, own);
 }
 
 function matchInclude(pattern: string, sources: CiSources): string[] {
@@ -174,19 +183,27 @@ function resolveReferences(value: CiValue, root: CiMap, problems: CiProblem[], d
       }
       return resolve(target, level + 1);
     }
+    // Subtrees without a reference are returned as they are: no copy of a large config.
     if (Array.isArray(node)) {
-      const out: CiValue[] = [];
-      for (const item of node) {
+      let out: CiValue[] | undefined;
+      for (const [index, item] of node.entries()) {
         const next = resolve(item, level);
+        if (next === item && out === undefined) continue;
+        out ??= node.slice(0, index);
         if (item instanceof ReferenceTag && Array.isArray(next)) out.push(...next);
         else out.push(next);
       }
-      return out;
+      return out ?? node;
     }
     if (isCiMap(node)) {
-      const out: CiMap = {};
-      for (const [key, item] of Object.entries(node)) out[key] = resolve(item, level);
-      return out;
+      let out: CiMap | undefined;
+      for (const [key, item] of Object.entries(node)) {
+        const next = resolve(item, level);
+        if (next === item) continue;
+        out ??= { ...node };
+        out[key] = next;
+      }
+      return out ?? node;
     }
     return node;
   };
@@ -229,7 +246,8 @@ function extend(
       problems.push({ message: `job ${name}: extends ${parent}, which is not defined`, location: locate(name) });
       continue;
     }
-    base = deepMerge(base, extend(parent, config, done, problems, locate, chain, [...path, name]));
+    const resolved = extend(parent, config, done, problems, locate, chain, [...path, name]);
+    base = Object.keys(base).length === 0 ? resolved : deepMerge(base, resolved);
   }
   const { extends: _ignored, ...rest } = own;
   const result = deepMerge(base, rest);

@@ -16,8 +16,8 @@ export interface PlannedJob {
   readonly needs: readonly string[] | null;
   readonly dependencies: readonly string[] | null;
   readonly startIn: string | null;
-  /** The job's own variables: global and job `variables`, then the matching rule's, unexpanded. */
-  readonly variables: ReadonlyMap<string, string>;
+  /** The job's variables (predefined, global, job, the matching rule's, outside ones), expanded; computed on demand. */
+  readonly variables: () => ReadonlyMap<string, string>;
   readonly definition: CiMap;
   readonly location: SourceLocation;
 }
@@ -64,11 +64,15 @@ function rawOf(values: ReadonlyMap<string, string>): RawVariables {
   return new Map([...values].map(([name, value]) => [name, { value, expand: true }]));
 }
 
-/** Later layers win, as GitLab's precedence does; nothing is expanded until a value is read. */
-function layered(...layers: ReadonlyMap<string, RawVariable>[]): RawVariables {
-  const out: RawVariables = new Map();
-  for (const layer of layers) for (const [name, value] of layer) out.set(name, value);
-  return out;
+/** Variable layers, later ones winning as GitLab's precedence does; looked up, never copied. */
+type Layers = readonly ReadonlyMap<string, RawVariable>[];
+
+function lookup(layers: Layers, name: string): RawVariable | undefined {
+  for (let index = layers.length - 1; index >= 0; index -= 1) {
+    const entry = layers[index]?.get(name);
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
 }
 
 /**
@@ -77,12 +81,12 @@ function layered(...layers: ReadonlyMap<string, RawVariable>[]): RawVariables {
  */
 class ExpandedVariables {
   private readonly cache = new Map<string, string>();
-  constructor(private readonly raw: ReadonlyMap<string, RawVariable>) {}
+  constructor(private readonly layers: Layers) {}
 
   get(name: string): string | undefined {
     const cached = this.cache.get(name);
     if (cached !== undefined) return cached;
-    const entry = this.raw.get(name);
+    const entry = lookup(this.layers, name);
     if (entry === undefined) return undefined;
     const value = entry.expand ? this.expand(entry.value, new Set([name])) : entry.value;
     this.cache.set(name, value);
@@ -93,7 +97,7 @@ class ExpandedVariables {
     if (!text.includes('$')) return text;
     return expandVariables(text, {
       get: (inner: string) => {
-        const entry = this.raw.get(inner);
+        const entry = lookup(this.layers, inner);
         if (entry === undefined || seen.has(inner)) return undefined;
         return entry.expand ? this.expand(entry.value, new Set([...seen, inner])) : entry.value;
       },
@@ -101,7 +105,8 @@ class ExpandedVariables {
   }
 
   toMap(): Map<string, string> {
-    return new Map([...this.raw.keys()].map((name) => [name, this.get(name) ?? '']));
+    const names = new Set(this.layers.flatMap((layer) => [...layer.keys()]));
+    return new Map([...names].map((name) => [name, this.get(name) ?? '']));
   }
 }
 
@@ -142,7 +147,7 @@ export function planPipeline(input: PlanInput): PipelinePlan {
   const stages = stagesOf(config);
   const predefined = rawOf(predefinedVariables(trigger));
   const outside = rawOf(external);
-  let globals = layered(predefined, variablesOf(config.globals.variables), outside);
+  let globals: Layers = [predefined, variablesOf(config.globals.variables), outside];
   const empty = (reason: string): PipelinePlan => ({
     created: false,
     reason,
@@ -153,17 +158,22 @@ export function planPipeline(input: PlanInput): PipelinePlan {
 
   const workflow = isCiMap(config.globals.workflow) ? config.globals.workflow : {};
   if (Array.isArray(workflow.rules)) {
-    const rule = guard(errors, config.locationOf('workflow'), 'workflow:rules', () =>
-      firstMatchingRule(workflow.rules as CiValue[], { variables: new ExpandedVariables(globals), trigger, files }),
+    const rule = guard(
+      errors,
+      () => config.locationOf('workflow'),
+      'workflow:rules',
+      () =>
+        firstMatchingRule(workflow.rules as CiValue[], { variables: new ExpandedVariables(globals), trigger, files }),
     );
     if (rule === undefined) return empty('no workflow:rules entry matched');
     if (rule.when === 'never') return empty(`workflow:rules: ${describeRule(rule)} says when: never`);
-    globals = layered(globals, variablesOf(rule.variables), outside);
+    globals = [...globals, variablesOf(rule.variables), outside];
   }
 
   const planned = new Map<string, PlannedJob>();
+  const byName = new Map(config.jobs.map((job) => [job.name, job]));
   for (const job of config.jobs) {
-    checkJob(job, stages, config, errors);
+    checkJob(job, stages, byName, errors);
     const included = includeJob(job, { globals, predefined, outside }, trigger, files, errors);
     if (included !== undefined) planned.set(job.name, included);
   }
@@ -181,18 +191,23 @@ function describeRule(rule: CiMap): string {
   return typeof rule.if === 'string' ? `if ${rule.if}` : 'a rule';
 }
 
-function guard<T>(errors: CiProblem[], location: SourceLocation, what: string, run: () => T): T | undefined {
+function guard<T>(errors: CiProblem[], location: () => SourceLocation, what: string, run: () => T): T | undefined {
   try {
     return run();
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
-    errors.push({ message: `${what}: ${error.message}`, location });
+    errors.push({ message: `${what}: ${error.message}`, location: location() });
     return undefined;
   }
 }
 
 /** Static checks GitLab runs on every job, whichever ref the pipeline is for. */
-function checkJob(job: CiJob, stages: readonly string[], config: CiConfig, errors: CiProblem[]): void {
+function checkJob(
+  job: CiJob,
+  stages: readonly string[],
+  byName: ReadonlyMap<string, CiJob>,
+  errors: CiProblem[],
+): void {
   const { definition: d, name } = job;
   const stage = typeof d.stage === 'string' ? d.stage : 'test';
   if (!stages.includes(stage))
@@ -209,7 +224,6 @@ function checkJob(job: CiJob, stages: readonly string[], config: CiConfig, error
     });
   if (d.when !== undefined && !(JOB_WHEN as readonly CiValue[]).includes(d.when))
     errors.push({ message: `job ${name}: unknown when: ${String(d.when)}`, location: job.keyLocation('when') });
-  const byName = new Map(config.jobs.map((other) => [other.name, other]));
   const position = stages.indexOf(stage);
   for (const key of ['needs', 'dependencies'] as const) {
     for (const need of namesOf(d[key]) ?? []) {
@@ -236,7 +250,7 @@ function checkJob(job: CiJob, stages: readonly string[], config: CiConfig, error
 /** Whether the job is in this pipeline, and with which `when`, `allow_failure`, needs and variables. */
 function includeJob(
   job: CiJob,
-  layers: { globals: RawVariables; predefined: RawVariables; outside: RawVariables },
+  layers: { globals: Layers; predefined: RawVariables; outside: RawVariables },
   trigger: PipelineTrigger,
   files: () => readonly string[],
   errors: CiProblem[],
@@ -244,18 +258,25 @@ function includeJob(
   const { definition: d } = job;
   const inherit = isCiMap(d.inherit) ? d.inherit.variables : undefined;
   const { globals, predefined, outside } = layers;
-  const inherited = new Map(inherit === false ? predefined : globals);
-  if (Array.isArray(inherit))
-    for (const name of globals.keys()) if (!inherit.includes(name) && !predefined.has(name)) inherited.delete(name);
-  let raw = layered(inherited, variablesOf(d.variables), outside);
+  let inherited: Layers = globals;
+  if (inherit === false) inherited = [predefined];
+  else if (Array.isArray(inherit))
+    inherited = [
+      predefined,
+      ...globals.slice(1).map((layer) => new Map([...layer].filter(([name]) => inherit.includes(name)))),
+    ];
+  let raw: Layers = [...inherited, variablesOf(d.variables), outside];
   const context: RuleContext = { variables: new ExpandedVariables(raw), trigger, files };
   const jobWhen = (typeof d.when === 'string' ? d.when : 'on_success') as JobWhen;
   let when = jobWhen;
   let allowFailure = d.allow_failure === true || (d.allow_failure === undefined && jobWhen === 'manual');
   let needs = d.needs;
   if (Array.isArray(d.rules)) {
-    const rule = guard(errors, job.keyLocation('rules'), `job ${job.name}: rules`, () =>
-      firstMatchingRule(d.rules as CiValue[], context),
+    const rule = guard(
+      errors,
+      () => job.keyLocation('rules'),
+      `job ${job.name}: rules`,
+      () => firstMatchingRule(d.rules as CiValue[], context),
     );
     if (rule === undefined) return undefined;
     when = (typeof rule.when === 'string' ? rule.when : jobWhen) as JobWhen;
@@ -264,11 +285,11 @@ function includeJob(
       d.allow_failure === true || (d.allow_failure === undefined && rule.when === undefined && jobWhen === 'manual');
     allowFailure = typeof rule.allow_failure === 'boolean' ? rule.allow_failure : fallback;
     if (rule.needs !== undefined) needs = rule.needs;
-    raw = layered(raw, variablesOf(rule.variables), outside);
+    raw = [...raw, variablesOf(rule.variables), outside];
   } else {
     const keeps = guard(
       errors,
-      job.keyLocation(d.only !== undefined ? 'only' : 'except'),
+      () => job.keyLocation(d.only !== undefined ? 'only' : 'except'),
       `job ${job.name}: only/except`,
       () => onlyExceptKeeps(d, context),
     );
@@ -290,9 +311,11 @@ function includeJob(
         .map((need) => need.name) ?? null,
     dependencies: namesOf(d.dependencies)?.map((need) => need.name) ?? null,
     startIn,
-    variables: new ExpandedVariables(raw).toMap(),
+    variables: () => new ExpandedVariables(raw).toMap(),
     definition: needs === d.needs ? d : { ...d, needs: needs ?? null },
-    location: job.location,
+    get location() {
+      return job.location;
+    },
   };
 }
 
