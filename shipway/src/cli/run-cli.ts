@@ -4,6 +4,7 @@ import { ConfigError, ShipwayError } from '../core/errors.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerImage } from './commands/image.js';
 import { registerKustomize } from './commands/kustomize.js';
+import { registerLint } from './commands/lint.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRegistry } from './commands/registry.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   registerCluster(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
   registerKustomize(program, io);
+  registerLint(program, io);
   registerPlan(program, io);
   registerPromote(program, io);
   registerRegistry(program, io, io.signal ?? new AbortController().signal);

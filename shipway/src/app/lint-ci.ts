@@ -1,0 +1,39 @@
+import { type LintFinding, lintPipeline } from '../core/pipeline/lint-pipeline.js';
+import { loadCiConfig } from '../core/pipeline/load-ci-config.js';
+import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
+import type { AppContext } from './context.js';
+import { loadShipwayConfig } from './load-config.js';
+import { repositorySources, triggerFor } from './plan-ci.js';
+
+export interface LintCiResult {
+  readonly findings: readonly LintFinding[];
+  readonly errors: number;
+  readonly warnings: number;
+  /** The branches planned, each with the jobs its pipeline would run. */
+  readonly branches: Readonly<Record<string, readonly string[]>>;
+}
+
+/** `shipway lint`: plans the config for every environment branch and checks it for delivery mistakes. */
+export async function lintCi(
+  context: AppContext,
+  options: { file: string; configFile?: string | undefined },
+): Promise<LintCiResult> {
+  const shipway = await loadShipwayConfig(context, options.configFile);
+  const sources = repositorySources(context.cwd);
+  const config = loadCiConfig(sources, options.file);
+  const plans = new Map<string, PipelinePlan>();
+  const branches: Record<string, string[]> = {};
+  for (const env of shipway.environments) {
+    const trigger = await triggerFor(context, { file: options.file, ref: env.branch, message: '' });
+    const plan = planPipeline({ config, trigger, files: sources.files });
+    plans.set(env.name, plan);
+    branches[env.branch] = plan.stages.flatMap((stage) => stage.jobs.map((job) => job.name));
+  }
+  const findings = lintPipeline({ config, environments: shipway.environments, plans });
+  return {
+    findings,
+    errors: findings.filter((finding) => finding.severity === 'error').length,
+    warnings: findings.filter((finding) => finding.severity === 'warning').length,
+    branches,
+  };
+}
