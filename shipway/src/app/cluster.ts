@@ -9,12 +9,19 @@ import { loadShipwayConfig } from './load-config.js';
 
 export { DEFAULT_STATE_DIR } from './defaults.js';
 
-import { DEFAULT_STATE_DIR } from './defaults.js';
-
 export interface ClusterOptions {
   readonly stateDir: string;
   readonly configFile?: string | undefined;
   readonly apiPort?: number | undefined;
+  /** The Git remote to follow instead of shipway.yaml's git.remote (the local pipeline's stand-in for GitLab). */
+  readonly remote?: string | undefined;
+  /** Also serve the embedded registry from this directory, in the same process. */
+  readonly registryDir?: string | undefined;
+}
+
+/** What `cluster up --registry-dir` adds to the state dir: the registry's address, reused on restart. */
+export interface RegistryInfo {
+  readonly url: string;
 }
 
 /** `shipway cluster up`: start the embedded cluster in this process. */
@@ -23,15 +30,37 @@ export async function startCluster(
   options: ClusterOptions,
 ): Promise<{ cluster: EmbeddedCluster; info: ClusterInfo }> {
   const config = await loadShipwayConfig(context, options.configFile);
-  const remote = await resolveRemote(context, config.git.remote);
+  const remote = await resolveRemote(context, options.remote ?? config.git.remote);
+  const stateDir = resolve(context.cwd, options.stateDir);
+  const registry =
+    options.registryDir === undefined ? undefined : await startRegistry(context, stateDir, options.registryDir);
   const cluster = new EmbeddedCluster({
-    stateDir: resolve(context.cwd, options.stateDir),
+    stateDir,
     config,
     remote: remote.url,
     path: context.env.PATH,
     ...(options.apiPort === undefined ? {} : { apiPort: options.apiPort }),
+    ...(registry === undefined ? {} : { onDown: () => registry.close() }),
   });
   return { cluster, info: await cluster.up() };
+}
+
+/** The embedded registry beside the cluster, on the port it had last time (image references name it). */
+async function startRegistry(context: AppContext, stateDir: string, dir: string) {
+  const { createRegistryServer } = await import('../local/registry/registry-server.js');
+  const { writeAtomically } = await import('../local/registry/blob-store.js');
+  const file = resolve(stateDir, 'registry.json');
+  const previous = await readFile(file, 'utf8')
+    .then((text) => JSON.parse(text) as RegistryInfo)
+    .catch(() => undefined);
+  const server = await createRegistryServer({ dir: resolve(context.cwd, dir) });
+  const port = previous === undefined ? 0 : Number(new URL(`http://${previous.url}`).port);
+  const address = await server
+    .listen({ port, host: '127.0.0.1' })
+    .catch(() => server.listen({ port: 0, host: '127.0.0.1' }));
+  const info: RegistryInfo = { url: new URL(address).host };
+  await writeAtomically(file, JSON.stringify(info));
+  return server;
 }
 
 async function readInfo(context: AppContext, stateDir: string): Promise<ClusterInfo> {

@@ -89,7 +89,8 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
   const target = locate(parseImageRef(repositoryText));
   if (options.tag !== undefined && !isValidTag(options.tag))
     throw new UsageError(`invalid tag ${JSON.stringify(options.tag)}`, { code: 'TAG_INVALID' });
-  const baseText = options.base ?? DEFAULT_BASE;
+  // SHIPWAY_BASE_IMAGE lets a group variable (or the local pipeline, which has no Docker Hub) choose the base.
+  const baseText = options.base ?? context.env.SHIPWAY_BASE_IMAGE ?? DEFAULT_BASE;
   const baseRef = baseText === 'host' ? undefined : parseImageRef(baseText);
   const root = context.cwd;
   const contextDir = resolve(root, config.build.context);

@@ -6,6 +6,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Aborted on SIGINT/SIGTERM; long-running commands (servers, watches) stop when it fires. */
   readonly signal?: AbortSignal;
+  /** Asks a person a question on the terminal; absent when nobody is there (CI, pipes, tests). */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** Results to stdout, progress to stderr, secrets removed from both: the one redaction point. */

@@ -1,5 +1,16 @@
 // The only place that sets the exit code and handles signals.
+import { createInterface } from 'node:readline/promises';
 import { runCli } from './run-cli.js';
+
+/** A question on the terminal, only when there is one. */
+async function ask(question: string): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
+}
 
 // A reader that stops early (`shipway … | head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -24,6 +35,7 @@ const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   signal: controller.signal,
+  ...(process.stdin.isTTY === true ? { ask } : {}),
 });
 process.exitCode = code;
 process.removeListener('SIGINT', stop);

@@ -10,6 +10,7 @@ import { registerPromote } from './commands/promote.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRollout } from './commands/rollout.js';
+import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): Command {
   registerRegistry(program, io, io.signal ?? new AbortController().signal);
   registerRollback(program, io);
   registerRollout(program, io);
+  registerRun(program, io);
   registerStatus(program, io);
   registerValidate(program, io);
   return program;

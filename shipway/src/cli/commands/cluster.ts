@@ -30,13 +30,20 @@ environment on a stable local URL. Its kubeconfig (<state-dir>/kubeconfig) is fo
     );
   common(cluster.command('up').description('start the cluster in the foreground (Ctrl-C stops it, draining pods)'))
     .option('--api-port <port>', 'port for the API server (default: the last one, else a free one)')
-    .action(async (flags: Flags & { apiPort?: string }) => {
+    .option('--remote <remote>', "the Git remote to follow (default: shipway.yaml's git.remote)")
+    .option(
+      '--registry-dir <dir>',
+      'also serve the embedded registry from this directory (its address: <state-dir>/registry.json)',
+    )
+    .action(async (flags: Flags & { apiPort?: string; remote?: string; registryDir?: string }) => {
       const { context, output } = contextFor(io, flags.json);
       const { startCluster } = await import('../../app/cluster.js');
       const { cluster, info } = await startCluster(context, {
         stateDir: flags.stateDir,
         configFile: flags.config,
         apiPort: flags.apiPort === undefined ? undefined : Number(flags.apiPort),
+        remote: flags.remote,
+        registryDir: flags.registryDir,
       });
       if (output.json) output.data(info);
       else {

@@ -20,7 +20,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .description('assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it')
     .option(
       '--base <ref|host>',
-      `base image: a registry reference, or "host" for a Node runtime made from this machine (default ${DEFAULT_BASE})`,
+      `base image: a registry reference, or "host" for a Node runtime made from this machine (default: $SHIPWAY_BASE_IMAGE, else ${DEFAULT_BASE})`,
     )
     .option('--tag <tag>', 'image tag (default: a hash of build.inputs, so unchanged inputs reuse the published image)')
     .option('--push', 'push to image.repository from shipway.yaml; skipped when the tag already has this digest', false)

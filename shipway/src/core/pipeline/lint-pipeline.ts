@@ -188,15 +188,16 @@ function writtenEnvironments(job: CiMap, environments: readonly LintEnvironment[
     for (const env of environments) {
       if (branches.includes(env.branch)) write(env.name, `branch ${env.branch}`);
       const overlay = env.overlay.replace(/\/+$/, '');
-      if (new RegExp(`(^|[\\s/'"])${escape(overlay)}(/|\\s|$|['"])`).test(line)) write(env.name, `overlay ${overlay}`);
-      if (new RegExp(`\\bshipway\\s+(promote|rollback)\\s+${escape(env.name)}\\b`).test(line))
+      if (new RegExp(`(^|[\\s/'"])${escapeRegExp(overlay)}(/|\\s|$|['"])`).test(line))
+        write(env.name, `overlay ${overlay}`);
+      if (new RegExp(`\\bshipway\\s+(promote|rollback)\\s+${escapeRegExp(env.name)}\\b`).test(line))
         write(env.name, `branch ${env.branch}`);
     }
   }
   return writes;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

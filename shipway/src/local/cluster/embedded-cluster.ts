@@ -18,6 +18,8 @@ export interface ClusterOptions {
   readonly remote: string;
   readonly path: string | undefined;
   readonly apiPort?: number;
+  /** Called last by down(): what runs beside the cluster (the embedded registry) stops with it. */
+  readonly onDown?: () => Promise<unknown>;
 }
 
 export interface EnvironmentState {
@@ -105,6 +107,7 @@ export class EmbeddedCluster {
     await this.api.close();
     await this.store.flushed();
     await this.scratch?.dispose();
+    await this.options.onDown?.();
   }
 
   status(): EnvironmentState[] {

@@ -1,0 +1,39 @@
+import type { EnvironmentState } from '../local/cluster/embedded-cluster.js';
+
+export interface EnvironmentSummary {
+  readonly environment: string;
+  readonly url: string;
+  readonly image: string | null;
+  readonly digest: string | null;
+  readonly phase: string;
+  readonly message: string;
+}
+
+async function fetchStatus(api: string): Promise<EnvironmentState[]> {
+  const response = await fetch(`${api}/shipway/v1/status`, { signal: AbortSignal.timeout(5000) });
+  return (await response.json()) as EnvironmentState[];
+}
+
+/**
+ * Each environment as the embedded cluster runs it, once rollouts in progress settle (a canary
+ * waiting at a pause counts as settled): URL, image digest, phase.
+ */
+export async function environmentSummary(api: string, settleMs = 60_000): Promise<EnvironmentSummary[]> {
+  let states = await fetchStatus(api);
+  for (const deadline = Date.now() + settleMs; Date.now() < deadline; ) {
+    if (!states.some((state) => state.rollout?.phase === 'Progressing')) break;
+    await new Promise((done) => setTimeout(done, 250));
+    states = await fetchStatus(api);
+  }
+  return states.map((state) => {
+    const image = state.rollout?.canary.image ?? null;
+    return {
+      environment: state.environment,
+      url: state.url,
+      image,
+      digest: image?.split('@')[1] ?? null,
+      phase: state.rollout?.phase ?? 'NotSynced',
+      message: state.rollout?.message ?? '',
+    };
+  });
+}

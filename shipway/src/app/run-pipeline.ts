@@ -1,0 +1,298 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { runCommand } from '../adapters/process/run-command.js';
+import { ExternalError } from '../core/errors.js';
+import { loadCiConfig } from '../core/pipeline/load-ci-config.js';
+import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
+import { refSlug } from '../core/pipeline/predefined-variables.js';
+import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
+import type { AppContext } from './context.js';
+import { loadShipwayConfig } from './load-config.js';
+import { ensureLocalStack, type LocalStack } from './local-stack.js';
+import { repositorySources } from './plan-ci.js';
+import { hostEnvironment, parseDotenv, runJob } from './run-job.js';
+
+export interface RunPipelineOptions {
+  readonly file: string;
+  /** Branches to push and run, in order; none = every environment branch in shipway.yaml. */
+  readonly refs: readonly string[];
+  /** Manual jobs to run when reached. */
+  readonly approve: readonly string[];
+  /** Run every manual job on the way forward (not the ones that roll back). */
+  readonly yes: boolean;
+  /** Asks a person whether to run a manual job (an interactive terminal); undefined = never ask. */
+  readonly ask?: ((job: PlannedJob, ref: string) => Promise<boolean>) | undefined;
+  readonly onEvent?: ((event: RunEvent) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export type RunEvent =
+  | { readonly kind: 'pipeline'; readonly ref: string; readonly id: number; readonly plan: PipelinePlan }
+  | { readonly kind: 'no-pipeline'; readonly ref: string; readonly reason: string }
+  | {
+      readonly kind: 'job';
+      readonly ref: string;
+      readonly job: string;
+      readonly status: JobState['status'];
+      readonly ms: number | null;
+      readonly log: string;
+    }
+  | { readonly kind: 'pipeline-done'; readonly ref: string; readonly status: PipelineStatus; readonly ms: number };
+
+export interface JobRecord {
+  readonly name: string;
+  readonly stage: string;
+  status: JobState['status'];
+  ms: number | null;
+  readonly log: string;
+}
+
+export interface PipelineRecord {
+  readonly id: number;
+  readonly ref: string;
+  readonly sha: string;
+  readonly created: boolean;
+  readonly reason: string | null;
+  status: PipelineStatus | 'not-created';
+  readonly jobs: JobRecord[];
+  ms: number;
+}
+
+export interface RunResult {
+  readonly stack: LocalStack;
+  readonly pipelines: readonly PipelineRecord[];
+  readonly status: 'success' | 'failed' | 'blocked';
+  readonly ms: number;
+}
+
+/** A job that undoes a release is never approved by --yes; name it with --approve. */
+const ROLLS_BACK = /rollback|roll-back|abort/i;
+
+/** Group and project variables for the local run: the stack's defaults, then .shipway/variables.env. */
+function outsideVariables(context: AppContext, stack: LocalStack, app: string): Map<string, string> {
+  const variables = new Map<string, string>([
+    ['AWS_REPOSITORY', `${stack.registry}/${app}`],
+    ['KUBECONFIG', stack.kubeconfig],
+    // No Docker Hub on this machine: the image's Node runtime comes from the host.
+    ['SHIPWAY_BASE_IMAGE', 'host'],
+  ]);
+  const file = resolve(context.cwd, '.shipway', 'variables.env');
+  if (existsSync(file)) for (const [name, value] of parseDotenv(readFileSync(file, 'utf8'))) variables.set(name, value);
+  return variables;
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const result = await runCommand(
+    'git',
+    ['-c', 'user.name=shipway pipeline', '-c', 'user.email=pipeline@shipway.local', ...args],
+    { cwd },
+  );
+  if (result.code !== 0) throw new ExternalError('GIT_FAILED', `git ${args.join(' ')}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/**
+ * "Pushes" this checkout's HEAD to `ref` on the local GitLab remote, as merging into the branch
+ * would: the branch keeps its own history (the GitOps commits shipway made on it) and takes
+ * the new code; on a conflict the branch's side wins (its kustomization pins its own image).
+ */
+async function pushHead(context: AppContext, stack: LocalStack, workspace: string, ref: string): Promise<string> {
+  const head = await git(context.cwd, 'rev-parse', 'HEAD');
+  if (!existsSync(join(workspace, '.git'))) await git(context.cwd, 'clone', '--quiet', stack.remote, workspace);
+  await git(workspace, 'fetch', '--quiet', context.cwd, 'HEAD');
+  const exists =
+    (await runCommand('git', ['-C', workspace, 'ls-remote', '--heads', 'origin', ref])).stdout.trim() !== '';
+  if (exists) {
+    await git(workspace, 'fetch', '--quiet', 'origin', ref);
+    await git(workspace, 'checkout', '--quiet', '--force', '-B', ref, 'FETCH_HEAD');
+    await git(
+      workspace,
+      'merge',
+      '--quiet',
+      '--no-edit',
+      '-X',
+      'ours',
+      '-m',
+      `Merge ${head.slice(0, 8)} into ${ref}`,
+      head,
+    );
+  } else await git(workspace, 'checkout', '--quiet', '--force', '-B', ref, head);
+  await git(workspace, 'push', '--quiet', 'origin', `HEAD:refs/heads/${ref}`);
+  return git(workspace, 'rev-parse', 'HEAD');
+}
+
+/**
+ * `shipway run`: the repository's .gitlab-ci.yml on this machine. For each ref (by default the
+ * environment branches in order, the original's dev → stage → prod flow) it pushes HEAD to the
+ * local GitLab remote, plans the branch pipeline as GitLab would, and runs its jobs in order,
+ * with manual jobs waiting for approval and a failing job stopping the run.
+ */
+export async function runPipelines(context: AppContext, options: RunPipelineOptions): Promise<RunResult> {
+  const started = Date.now();
+  const config = await loadShipwayConfig(context);
+  const stack = await ensureLocalStack(context);
+  const outside = outsideVariables(context, stack, basename(config.image.repository.split('/').pop() ?? config.app));
+  const refs = options.refs.length > 0 ? options.refs : config.environments.map((env) => env.branch);
+  const runsDir = resolve(context.cwd, '.shipway', 'runs');
+  const pipelines: PipelineRecord[] = [];
+  let id = Date.now() % 100_000;
+  for (const ref of refs) {
+    id += 1;
+    const record = await runOne(context, options, {
+      stack,
+      outside,
+      ref,
+      id,
+      dir: join(runsDir, `${id}-${refSlug(ref)}`),
+    });
+    pipelines.push(record);
+    if (record.status === 'failed' || options.signal?.aborted) break;
+  }
+  const statuses = pipelines.map((pipeline) => pipeline.status);
+  const status = statuses.includes('failed') ? 'failed' : statuses.includes('blocked') ? 'blocked' : 'success';
+  return { stack, pipelines, status, ms: Date.now() - started };
+}
+
+interface OneRun {
+  readonly stack: LocalStack;
+  readonly outside: ReadonlyMap<string, string>;
+  readonly ref: string;
+  readonly id: number;
+  readonly dir: string;
+}
+
+async function runOne(context: AppContext, options: RunPipelineOptions, run: OneRun): Promise<PipelineRecord> {
+  const started = Date.now();
+  const workspace = join(run.dir, 'work');
+  mkdirSync(run.dir, { recursive: true });
+  const sha = await pushHead(context, run.stack, workspace, run.ref);
+  const message = await git(workspace, 'log', '-1', '--format=%B');
+  const sources = repositorySources(workspace);
+  const plan = planPipeline({
+    config: loadCiConfig(sources, options.file),
+    trigger: {
+      branch: run.ref,
+      source: 'push',
+      defaultBranch: 'main',
+      sha,
+      message,
+      projectPath: `local/${basename(context.cwd)}`,
+      projectDir: workspace,
+    },
+    variables: run.outside,
+    files: sources.files,
+  });
+  const record: PipelineRecord = {
+    id: run.id,
+    ref: run.ref,
+    sha,
+    created: plan.created,
+    reason: plan.reason,
+    status: 'not-created',
+    jobs: plan.stages.flatMap((stage) =>
+      stage.jobs.map((job) => ({
+        name: job.name,
+        stage: job.stage,
+        status: 'created' as const,
+        ms: null,
+        log: join(run.dir, `${job.name}.log`),
+      })),
+    ),
+    ms: 0,
+  };
+  if (!plan.created) {
+    options.onEvent?.({ kind: 'no-pipeline', ref: run.ref, reason: plan.reason ?? 'not created' });
+    return record;
+  }
+  options.onEvent?.({ kind: 'pipeline', ref: run.ref, id: run.id, plan });
+  await execute(plan, record, options, { ...run, workspace, sha, context });
+  record.status = pipelineStatus(plan, statesOf(record, plan));
+  record.ms = Date.now() - started;
+  options.onEvent?.({ kind: 'pipeline-done', ref: run.ref, status: record.status, ms: record.ms });
+  return record;
+}
+
+function statesOf(record: PipelineRecord, plan: PipelinePlan): Map<string, JobState> {
+  const jobs = new Map(plan.stages.flatMap((stage) => stage.jobs).map((job) => [job.name, job]));
+  return new Map(
+    record.jobs.map((job) => [
+      job.name,
+      { status: job.status, allowFailure: jobs.get(job.name)?.allowFailure ?? false },
+    ]),
+  );
+}
+
+/** The jobs whose dotenv reports a job receives: its dependencies, else its needs, else every earlier stage. */
+function sourcesOf(job: PlannedJob, plan: PipelinePlan): string[] {
+  if (job.dependencies !== null) return [...job.dependencies];
+  if (job.needs !== null) return [...job.needs];
+  const order = plan.stages.map((stage) => stage.name);
+  return plan.stages
+    .filter((stage) => order.indexOf(stage.name) < order.indexOf(job.stage))
+    .flatMap((stage) => stage.jobs.map((other) => other.name));
+}
+
+async function execute(
+  plan: PipelinePlan,
+  record: PipelineRecord,
+  options: RunPipelineOptions,
+  run: OneRun & { workspace: string; sha: string; context: AppContext },
+): Promise<void> {
+  const approved = new Set<string>();
+  const dotenv = new Map<string, ReadonlyMap<string, string>>();
+  const approves = (job: PlannedJob) =>
+    approved.has(job.name) || options.approve.includes(job.name) || (options.yes && !ROLLS_BACK.test(job.name));
+  const hostEnv = hostEnvironment(run.context.env);
+  let jobId = run.id * 100;
+  const set = (job: PlannedJob, status: JobState['status'], ms: number | null) => {
+    const entry = record.jobs.find((candidate) => candidate.name === job.name);
+    if (entry === undefined) return;
+    entry.status = status;
+    entry.ms = ms;
+    options.onEvent?.({ kind: 'job', ref: run.ref, job: job.name, status, ms, log: entry.log });
+  };
+  for (;;) {
+    if (options.signal?.aborted) return;
+    const decisions = scheduleJobs(plan, statesOf(record, plan), approves);
+    let ran = false;
+    for (const decision of decisions) {
+      if (decision.action === 'skip') set(decision.job, 'skipped', null);
+      else if (decision.action === 'await-approval') {
+        if (options.ask !== undefined && (await options.ask(decision.job, run.ref))) {
+          approved.add(decision.job.name);
+          ran = true;
+        } else set(decision.job, 'manual', null);
+      }
+    }
+    const next = decisions.find((decision) => decision.action === 'run');
+    if (next === undefined) {
+      if (ran) continue;
+      return;
+    }
+    const job = next.job;
+    set(job, 'running', null);
+    const inherited = new Map<string, string>();
+    for (const name of sourcesOf(job, plan))
+      for (const [key, value] of dotenv.get(name) ?? []) inherited.set(key, value);
+    const startedJob = Date.now();
+    jobId += 1;
+    const result = await runJob(job, {
+      workspace: run.workspace,
+      sha: run.sha,
+      cacheDir: resolve(run.context.cwd, '.shipway', 'cache'),
+      logFile: join(run.dir, `${job.name}.log`),
+      hostEnv,
+      inherited,
+      outside: run.outside,
+      manual: job.when === 'manual',
+      jobId,
+      signal: options.signal,
+    });
+    dotenv.set(job.name, result.dotenv);
+    set(
+      job,
+      options.signal?.aborted ? 'canceled' : result.exitCode === 0 ? 'success' : 'failed',
+      Date.now() - startedJob,
+    );
+  }
+}
