@@ -18,16 +18,14 @@ type Entry =
 
 async function layer(entries: Entry[]): Promise<TestBlob> {
   const tar = pack();
-  const chunks: Buffer[] = [];
-  tar.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => tar.on('end', resolve));
   for (const entry of entries) {
     if ('body' in entry) tar.entry({ name: entry.name, mode: entry.mode ?? 0o644 }, entry.body);
     else if ('dir' in entry) tar.entry({ name: entry.name, type: 'directory', mode: 0o755 });
     else tar.entry({ name: entry.name, type: 'symlink', linkname: entry.symlink });
   }
   tar.finalize();
-  await done;
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
   return bufferBlob(gzipSync(Buffer.concat(chunks)));
 }
 

@@ -254,19 +254,22 @@ async function execute(
   for (;;) {
     if (options.signal?.aborted) return;
     const decisions = scheduleJobs(plan, statesOf(record, plan), approves);
-    let ran = false;
+    // A skip or an approval can make more jobs ready: look again before stopping.
+    let changed = false;
     for (const decision of decisions) {
-      if (decision.action === 'skip') set(decision.job, 'skipped', null);
-      else if (decision.action === 'await-approval') {
+      if (decision.action === 'skip') {
+        set(decision.job, 'skipped', null);
+        changed = true;
+      } else if (decision.action === 'await-approval') {
         if (options.ask !== undefined && (await options.ask(decision.job, run.ref))) {
           approved.add(decision.job.name);
-          ran = true;
+          changed = true;
         } else set(decision.job, 'manual', null);
       }
     }
     const next = decisions.find((decision) => decision.action === 'run');
     if (next === undefined) {
-      if (ran) continue;
+      if (changed) continue;
       return;
     }
     const job = next.job;

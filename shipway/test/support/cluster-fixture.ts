@@ -33,6 +33,14 @@ export async function createClusterFixture(prefix: string): Promise<ClusterFixtu
   const registry = await createRegistryServer({ dir: join(clone.dir, '..', 'registry') });
   const env = { AWS_REPOSITORY: `${new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host}/hello` };
   let cluster: EmbeddedCluster | undefined;
+  const start = async () => {
+    const started = await startCluster(
+      { cwd: clone.dir, env: { ...process.env, ...env }, progress: () => {} },
+      { stateDir: '.shipway/cluster' },
+    );
+    cluster = started.cluster;
+    return started.info.urls.prod ?? '';
+  };
   return {
     clone,
     env,
@@ -45,17 +53,10 @@ export async function createClusterFixture(prefix: string): Promise<ClusterFixtu
       if (result.code !== 0) throw new Error(result.stderr);
       return JSON.parse(result.stdout) as { ref: string; digest: string };
     },
-    async start() {
-      const started = await startCluster(
-        { cwd: clone.dir, env: { ...process.env, ...env }, progress: () => {} },
-        { stateDir: '.shipway/cluster' },
-      );
-      cluster = started.cluster;
-      return started.info.urls.prod ?? '';
-    },
+    start,
     async restart() {
       await cluster?.down();
-      return this.start();
+      return start();
     },
     async stop() {
       await cluster?.down();
