@@ -60,11 +60,18 @@ export async function rolloutStatus(context: AppContext, options: RolloutOptions
 export type WaitFor =
   | { readonly kind: 'healthy' }
   | { readonly kind: 'paused' }
-  | { readonly kind: 'step'; readonly step: number };
+  | { readonly kind: 'step'; readonly step: number }
+  /** The Rollout's pod template runs this digest: GitOps has synced the release. */
+  | { readonly kind: 'digest'; readonly digest: string };
+
+function runsDigest(view: RolloutView, digest: string): boolean {
+  return view.canary.image?.endsWith(`@${digest}`) === true;
+}
 
 function satisfied(view: RolloutView, waitFor: WaitFor): boolean {
   if (waitFor.kind === 'healthy') return view.phase === 'Healthy';
   if (waitFor.kind === 'paused') return view.phase === 'Paused';
+  if (waitFor.kind === 'digest') return runsDigest(view, waitFor.digest);
   return view.step !== null && view.step.current >= waitFor.step;
 }
 
@@ -93,8 +100,10 @@ export async function waitForRollout(
       const view = rolloutView(rollout, null);
       last = view;
       options.onChange?.(view);
+      // Waiting for a release to arrive, the previous one being Degraded is not this one's failure.
+      const previous = options.waitFor.kind === 'digest' && !runsDigest(view, options.waitFor.digest);
       if (satisfied(view, options.waitFor)) resolve(view);
-      else if (view.phase === 'Degraded')
+      else if (view.phase === 'Degraded' && !previous)
         reject(
           new RefusedError(
             'ROLLOUT_DEGRADED',
@@ -129,6 +138,7 @@ function lastSeen(view: RolloutView | undefined): string {
 }
 
 function describe(waitFor: WaitFor): string {
+  if (waitFor.kind === 'digest') return `the rollout to run ${waitFor.digest}`;
   return waitFor.kind === 'step' ? `step ${waitFor.step}` : waitFor.kind;
 }
 

@@ -53,7 +53,9 @@ function parseWaitFor(text: string): WaitFor {
   if (text === 'healthy' || text === 'paused') return { kind: text };
   const step = /^step=(\d+)$/.exec(text);
   if (step !== null) return { kind: 'step', step: Number(step[1]) };
-  throw new UsageError(`--for must be healthy, paused or step=<n>, got ${JSON.stringify(text)}`);
+  const digest = /^digest=(sha256:[0-9a-f]{64})$/.exec(text);
+  if (digest !== null) return { kind: 'digest', digest: digest[1] ?? '' };
+  throw new UsageError(`--for must be healthy, paused, step=<n> or digest=sha256:<hex>, got ${JSON.stringify(text)}`);
 }
 
 export function registerRollout(program: Command, io: CliIo): void {
@@ -88,7 +90,10 @@ export function registerRollout(program: Command, io: CliIo): void {
     });
 
   common(rollout.command('wait').description('wait until the rollout is healthy, paused, or at a step (uses a watch)'))
-    .requiredOption('--for <condition>', 'healthy | paused | step=<n>')
+    .requiredOption(
+      '--for <condition>',
+      'healthy | paused | step=<n> | digest=<sha256:…> (the release has been synced: the pod template runs it)',
+    )
     .option('--timeout <duration>', 'give up after this long (exit 4, saying what it last saw)', '5m')
     .action(async (env: string, flags: Flags & { for: string; timeout: string }) => {
       const { context, output } = contextFor(io, flags.json);

@@ -62,6 +62,7 @@ export class CanaryController {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
+  private stopped = false;
   private readonly analyses = new Map<string, AnalysisRun>();
   private readonly revisionStarted = new Map<string, number>();
 
@@ -78,11 +79,13 @@ export class CanaryController {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     for (const run of this.analyses.values()) run.cancelled = true;
   }
 
   kick(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -386,7 +389,9 @@ export class CanaryController {
         if (spec !== undefined) starting.push(this.pods.start(spec));
       }
     }
-    void Promise.allSettled(starting).then(() => this.kick());
+    // Look again once new pods have started; with nothing started there is nothing to look at
+    // (kicking anyway made every pass schedule the next one: a busy loop).
+    if (starting.length > 0) void Promise.allSettled(starting).then(() => this.kick());
     // Scale down without dropping below the ready capacity the Rollout asks for (maxUnavailable 0).
     let readyCount = live.filter((pod) => pod.state === 'ready').length;
     const excess = [...live].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready'));
