@@ -1,3 +1,4 @@
+import { ExternalError } from '../core/errors.js';
 import type { EnvironmentState } from '../local/cluster/embedded-cluster.js';
 
 export interface EnvironmentSummary {
@@ -10,8 +11,15 @@ export interface EnvironmentSummary {
 }
 
 async function fetchStatus(api: string): Promise<EnvironmentState[]> {
-  const response = await fetch(`${api}/shipway/v1/status`, { signal: AbortSignal.timeout(5000) });
-  return (await response.json()) as EnvironmentState[];
+  try {
+    const response = await fetch(`${api}/shipway/v1/status`, { signal: AbortSignal.timeout(5000) });
+    return (await response.json()) as EnvironmentState[];
+  } catch (error) {
+    throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, {
+      cause: error,
+      hint: 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again',
+    });
+  }
 }
 
 /**
