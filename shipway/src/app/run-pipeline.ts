@@ -131,7 +131,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   const started = Date.now();
   const config = await loadShipwayConfig(context);
   const stack = await ensureLocalStack(context);
-  const outside = outsideVariables(context, stack, basename(config.image.repository.split('/').pop() ?? config.app));
+  const outside = outsideVariables(context, stack, config.app);
   const refs = options.refs.length > 0 ? options.refs : config.environments.map((env) => env.branch);
   const runsDir = resolve(context.cwd, '.shipway', 'runs');
   const pipelines: PipelineRecord[] = [];
