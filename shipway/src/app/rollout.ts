@@ -62,13 +62,16 @@ export type WaitFor =
   | { readonly kind: 'paused' }
   | { readonly kind: 'step'; readonly step: number }
   /** The Rollout's pod template runs this digest: GitOps has synced the release. */
-  | { readonly kind: 'digest'; readonly digest: string };
+  | { readonly kind: 'digest'; readonly digest: string }
+  /** Whichever comes first (`--for paused,healthy`: a canary's pause, or a first release's Healthy). */
+  | { readonly kind: 'any'; readonly of: readonly WaitFor[] };
 
 function runsDigest(view: RolloutView, digest: string): boolean {
   return view.canary.image?.endsWith(`@${digest}`) === true;
 }
 
 function satisfied(view: RolloutView, waitFor: WaitFor): boolean {
+  if (waitFor.kind === 'any') return waitFor.of.some((one) => satisfied(view, one));
   if (waitFor.kind === 'healthy') return view.phase === 'Healthy';
   if (waitFor.kind === 'paused') return view.phase === 'Paused';
   if (waitFor.kind === 'digest') return runsDigest(view, waitFor.digest);
@@ -139,6 +142,7 @@ function lastSeen(view: RolloutView | undefined): string {
 
 function describe(waitFor: WaitFor): string {
   if (waitFor.kind === 'digest') return `the rollout to run ${waitFor.digest}`;
+  if (waitFor.kind === 'any') return waitFor.of.map(describe).join(' or ');
   return waitFor.kind === 'step' ? `step ${waitFor.step}` : waitFor.kind;
 }
 

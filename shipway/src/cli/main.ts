@@ -38,5 +38,8 @@ const code = await runCli(process.argv.slice(2), {
   ...(process.stdin.isTTY === true ? { ask } : {}),
 });
 process.exitCode = code;
-process.removeListener('SIGINT', stop);
-process.removeListener('SIGTERM', stop);
+// The command is over: flush what it printed, then exit, so that a socket a client library keeps
+// alive (the Kubernetes watch's keep-alive agent) cannot hold a CI job open.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+process.exit(code);

@@ -50,6 +50,7 @@ function finish(output: Output, view: RolloutView): void {
 }
 
 function parseWaitFor(text: string): WaitFor {
+  if (text.includes(',')) return { kind: 'any', of: text.split(',').map((part) => parseWaitFor(part.trim())) };
   if (text === 'healthy' || text === 'paused') return { kind: text };
   const step = /^step=(\d+)$/.exec(text);
   if (step !== null) return { kind: 'step', step: Number(step[1]) };
@@ -92,7 +93,7 @@ export function registerRollout(program: Command, io: CliIo): void {
   common(rollout.command('wait').description('wait until the rollout is healthy, paused, or at a step (uses a watch)'))
     .requiredOption(
       '--for <condition>',
-      'healthy | paused | step=<n> | digest=<sha256:…> (the release has been synced: the pod template runs it)',
+      'healthy | paused | step=<n> | digest=<sha256:…> (the release has been synced: the pod template runs it); a comma list waits for any',
     )
     .option('--timeout <duration>', 'give up after this long (exit 4, saying what it last saw)', '5m')
     .action(async (env: string, flags: Flags & { for: string; timeout: string }) => {

@@ -8,6 +8,15 @@ import { type KubeObject, type ObjectStore, toKubeObject } from './object-store.
 
 type Json = Record<string, unknown>;
 
+/** The image of a Rollout's first container when it carries no digest. */
+function unpinnedImage(object: unknown): string | undefined {
+  const record = object as Json;
+  if (record.kind !== 'Rollout') return undefined;
+  const template = ((record.spec as Json | undefined)?.template as Json | undefined)?.spec as Json | undefined;
+  const image = ((template?.containers ?? []) as Json[])[0]?.image;
+  return typeof image === 'string' && !image.includes('@sha256:') ? image : undefined;
+}
+
 export interface SyncState {
   readonly revision: string | null;
   readonly error: string | null;
@@ -70,8 +79,19 @@ export class GitSync {
       await this.scratch.fetchBranch(env.branch, { depth: 1 });
       await this.scratch.exportTree(head, dir);
       const objects = await renderOverlay(join(dir, env.overlay), this.path);
-      for (const object of objects) this.apply(object, env.namespace);
-      this.state.set(env.name, { revision: head, error: null, syncedAt: new Date().toISOString() });
+      const unpinned = objects.map(unpinnedImage).find((image) => image !== undefined);
+      // An overlay that pins no image yet (a new environment branch before its first promotion)
+      // would run the base's placeholder name, which no registry has: wait for a pinned one
+      // rather than start a revision that can never become ready.
+      if (unpinned === undefined) for (const object of objects) this.apply(object, env.namespace);
+      this.state.set(env.name, {
+        revision: head,
+        error:
+          unpinned === undefined
+            ? null
+            : `the Rollout's image ${unpinned} is not pinned by digest yet; waiting for a promotion (shipway promote ${env.name})`,
+        syncedAt: new Date().toISOString(),
+      });
     } catch (error) {
       // Keep what runs; report the failure and try the same commit again on the next pass.
       this.state.set(env.name, {
