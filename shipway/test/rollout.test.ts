@@ -275,6 +275,36 @@ describe('wait', () => {
     expect((await waiting).code).toBe(0);
   });
 
+  it('--for digest= waits until GitOps has synced the release, even past a Degraded previous one', async () => {
+    const previous = rolloutObject(
+      {
+        currentStepIndex: 2,
+        abort: true,
+        conditions: [{ type: 'Progressing', reason: 'RolloutAborted', message: 'x' }],
+      },
+      { template: { spec: { containers: [{ name: 'hello', image: `127.0.0.1:5000/hello:v1@${STABLE_DIGEST}` }] } } },
+    );
+    api.put(previous);
+    const waiting = run('wait', 'prod', '--for', `digest=${CANARY_DIGEST}`, '--timeout', '20s');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    api.put(rolloutObject({ currentStepIndex: 0 }));
+    const result = await waiting;
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('--for paused,healthy returns on either (a first release goes straight to Healthy)', async () => {
+    api.put(rolloutObject({ currentStepIndex: 0 }));
+    const waiting = run('wait', 'prod', '--for', 'paused,healthy', '--timeout', '20s');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    api.update('hello-prod', 'hello', (rollout) => ({
+      ...rollout,
+      status: { ...(rollout.status as object), ...pausedAtStep },
+    }));
+    expect((await waiting).code).toBe(0);
+    const timedOut = await run('wait', 'prod', '--for', 'healthy,step=5', '--timeout', '300ms');
+    expect(timedOut.stderr).toContain('waiting for healthy or step 5');
+  });
+
   it('times out with exit 4, saying what it last saw', async () => {
     api.put(rolloutObject(pausedAtStep));
     const result = await run('wait', 'prod', '--for', 'healthy', '--timeout', '400ms');
