@@ -26,7 +26,12 @@ async function run(...args: string[]): Promise<RunJson> {
 }
 
 const jobs = (result: RunJson) =>
-  Object.fromEntries(result.pipelines.map((pipeline) => [pipeline.ref, Object.fromEntries(pipeline.jobs.map((job) => [job.name, job.status]))]));
+  Object.fromEntries(
+    result.pipelines.map((pipeline) => [
+      pipeline.ref,
+      Object.fromEntries(pipeline.jobs.map((job) => [job.name, job.status])),
+    ]),
+  );
 const env = (result: RunJson, name: string) => result.environments.find((entry) => entry.environment === name);
 const version = async (url: string) =>
   (await (await fetch(`${url}/version`)).json()) as { imageDigest: string; version: string };
@@ -88,7 +93,10 @@ describe('shipway run (npm run pipeline)', () => {
     expect(prod?.digest).toBe(before);
     let digests = new Set<string>();
     for (let i = 0; i < 20; i += 1) digests.add((await version(prod?.url ?? '')).imageDigest);
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && (digests.size !== 1 || !digests.has(before)); ) {
+    for (
+      const deadline = Date.now() + 60_000;
+      Date.now() < deadline && (digests.size !== 1 || !digests.has(before));
+    ) {
       digests = new Set<string>();
       for (let i = 0; i < 20; i += 1) digests.add((await version(prod?.url ?? '')).imageDigest);
     }

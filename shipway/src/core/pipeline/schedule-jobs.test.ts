@@ -90,6 +90,18 @@ report: {stage: c, script: [x], when: always}
     expect(pipelineStatus(pipeline, failed.states)).toBe('failed');
   });
 
+  it('a job that needs a skipped job is skipped too (deploy after a failed build never runs)', () => {
+    const pipeline = plan(`
+stages: [build, publish, deploy]
+build: {stage: build, script: [x]}
+publish: {stage: publish, script: [x], needs: [build]}
+deploy: {stage: deploy, script: [x], needs: [publish]}
+`);
+    const { order, states } = simulate(pipeline, { build: 'failed' });
+    expect(order).toEqual(['build']);
+    expect(statusOf(states)).toEqual({ build: 'failed', publish: 'skipped', deploy: 'skipped' });
+  });
+
   it('needs start a job as soon as what it needs is done, ahead of its stage', () => {
     const pipeline = plan(`
 stages: [build, test, deploy]

@@ -46,9 +46,12 @@ export function scheduleJobs(
     if (state !== undefined && state.status !== 'created' && !(state.status === 'manual' && approved(job))) continue;
     const before = prerequisites(job, plan);
     if (!before.every((other) => finished(states.get(other.name), other))) continue;
+    // A failure before it, or (with needs) a needed job that was itself skipped, as GitLab skips
+    // the jobs that need a job that never ran.
     const failed = before.some((other) => {
       const otherState = states.get(other.name);
-      return otherState?.status === 'failed' && !otherState.allowFailure;
+      if (otherState?.status === 'failed' && !otherState.allowFailure) return true;
+      return job.needs !== null && otherState?.status === 'skipped';
     });
     if (job.when === 'on_failure' ? !failed : job.when !== 'always' && failed) {
       decisions.push({
