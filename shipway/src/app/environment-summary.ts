@@ -23,13 +23,21 @@ async function fetchStatus(api: string): Promise<EnvironmentState[]> {
 }
 
 /**
- * Each environment as the embedded cluster runs it, once rollouts in progress settle (a canary
- * waiting at a pause counts as settled): URL, image digest, phase.
+ * Each environment as the embedded cluster runs it, once it has settled: synced to its branch's
+ * latest commit (`heads`, by environment) and no rollout in progress (a canary waiting at a pause
+ * counts as settled). URL, image digest, phase.
  */
-export async function environmentSummary(api: string, settleMs = 60_000): Promise<EnvironmentSummary[]> {
+export async function environmentSummary(
+  api: string,
+  heads: Readonly<Record<string, string>> = {},
+  settleMs = 60_000,
+): Promise<EnvironmentSummary[]> {
+  const settled = (state: EnvironmentState) =>
+    state.rollout?.phase !== 'Progressing' &&
+    (heads[state.environment] === undefined || state.sync?.revision === heads[state.environment]);
   let states = await fetchStatus(api);
   for (const deadline = Date.now() + settleMs; Date.now() < deadline; ) {
-    if (!states.some((state) => state.rollout?.phase === 'Progressing')) break;
+    if (states.every(settled)) break;
     await new Promise((done) => setTimeout(done, 250));
     states = await fetchStatus(api);
   }

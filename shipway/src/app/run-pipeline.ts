@@ -7,6 +7,7 @@ import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeli
 import { refSlug } from '../core/pipeline/predefined-variables.js';
 import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
 import type { AppContext } from './context.js';
+import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
 import { repositorySources } from './plan-ci.js';
@@ -60,6 +61,8 @@ export interface PipelineRecord {
 
 export interface RunResult {
   readonly stack: LocalStack;
+  /** Each environment once the cluster has synced its branch's last commit and settled. */
+  readonly environments: readonly EnvironmentSummary[];
   readonly pipelines: readonly PipelineRecord[];
   readonly status: 'success' | 'failed' | 'blocked';
   readonly ms: number;
@@ -150,7 +153,14 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   }
   const statuses = pipelines.map((pipeline) => pipeline.status);
   const status = statuses.includes('failed') ? 'failed' : statuses.includes('blocked') ? 'blocked' : 'success';
-  return { stack, pipelines, status, ms: Date.now() - started };
+  const heads: Record<string, string> = {};
+  const listed = await runCommand('git', ['ls-remote', '--heads', stack.remote]);
+  for (const env of config.environments) {
+    const line = listed.stdout.split('\n').find((entry) => entry.endsWith(`\trefs/heads/${env.branch}`));
+    if (line !== undefined) heads[env.name] = line.split('\t')[0] ?? '';
+  }
+  const environments = await environmentSummary(stack.api, heads);
+  return { stack, pipelines, status, environments, ms: Date.now() - started };
 }
 
 interface OneRun {

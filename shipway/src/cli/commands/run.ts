@@ -96,7 +96,6 @@ export function registerRun(program: Command, io: CliIo): void {
     .action(async (flags: RunFlags) => {
       const { context, output } = contextFor(io, flags.json);
       const { runPipelines } = await import('../../app/run-pipeline.js');
-      const { environmentSummary } = await import('../../app/environment-summary.js');
       const question = io.ask;
       const ask =
         question === undefined
@@ -118,7 +117,7 @@ export function registerRun(program: Command, io: CliIo): void {
         onEvent: liveView(output.progress),
         signal: io.signal,
       });
-      const environments = await environmentSummary(result.stack.api);
+      const { environments } = result;
       if (output.json)
         output.data({
           status: result.status,
