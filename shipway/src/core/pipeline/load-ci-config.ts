@@ -228,6 +228,10 @@ function extend(
     return cached;
   }
   const parents = parentsOf(own);
+  if (parents.length === 0 && own.extends === undefined) {
+    done.set(name, own);
+    return own;
+  }
   let base: CiMap = {};
   for (const parent of parents) {
     chain.push(parent);

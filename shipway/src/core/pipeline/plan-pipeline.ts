@@ -117,20 +117,31 @@ function stagesOf(config: CiConfig): string[] {
   return ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
 }
 
-function namesOf(value: CiValue | undefined): { name: string; optional: boolean; local: boolean }[] | null {
+interface NeedName {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly local: boolean;
+}
+
+/** Read once per list: a job's needs are looked at by several checks. */
+const needNames = new WeakMap<object, NeedName[]>();
+
+function namesOf(value: CiValue | undefined): NeedName[] | null {
   if (!Array.isArray(value)) return null;
-  return value.flatMap((entry) => {
-    if (typeof entry === 'string') return [{ name: entry, optional: false, local: true }];
-    if (isCiMap(entry) && typeof entry.job === 'string')
-      return [
-        {
-          name: entry.job,
-          optional: entry.optional === true,
-          local: entry.project === undefined && entry.pipeline === undefined,
-        },
-      ];
-    return [];
-  });
+  const cached = needNames.get(value);
+  if (cached !== undefined) return cached;
+  const names: NeedName[] = [];
+  for (const entry of value) {
+    if (typeof entry === 'string') names.push({ name: entry, optional: false, local: true });
+    else if (isCiMap(entry) && typeof entry.job === 'string')
+      names.push({
+        name: entry.job,
+        optional: entry.optional === true,
+        local: entry.project === undefined && entry.pipeline === undefined,
+      });
+  }
+  needNames.set(value, names);
+  return names;
 }
 
 /**
@@ -178,9 +189,9 @@ export function planPipeline(input: PlanInput): PipelinePlan {
     if (included !== undefined) planned.set(job.name, included);
   }
   checkNeeds(planned, new Set(config.jobs.map((job) => job.name)), stages, errors);
-  const grouped = stages
-    .map((name) => ({ name, jobs: [...planned.values()].filter((job) => job.stage === name) }))
-    .filter((stage) => stage.jobs.length > 0);
+  const byStage = new Map<string, PlannedJob[]>(stages.map((name) => [name, []]));
+  for (const job of planned.values()) byStage.get(job.stage)?.push(job);
+  const grouped = [...byStage].map(([name, jobs]) => ({ name, jobs })).filter((stage) => stage.jobs.length > 0);
   if (errors.length > 0) return { ...empty('the config has errors'), stages: grouped };
   if (!grouped.some((stage) => stage.name !== '.pre' && stage.name !== '.post'))
     return { ...empty('no jobs would run for this ref and source'), stages: [] };
