@@ -253,8 +253,7 @@ function extend(
     const resolved = extend(parent, config, done, problems, locate, chain, [...path, name]);
     base = Object.keys(base).length === 0 ? resolved : deepMerge(base, resolved);
   }
-  const { extends: _ignored, ...rest } = own;
-  const result = deepMerge(base, rest);
+  const result = deepMerge(base, own, 'extends');
   done.set(name, result);
   return result;
 }
@@ -279,6 +278,9 @@ function applyDefaults(job: CiMap, defaults: CiMap): CiMap {
   const inherit = isCiMap(job.inherit) ? job.inherit.default : undefined;
   if (inherit === false) return job;
   const allowed = Array.isArray(inherit) ? new Set(inherit.map(String)) : undefined;
+  let missing = false;
+  for (const key in defaults) if (!(key in job)) missing = true;
+  if (!missing) return job;
   const out: CiMap = { ...job };
   for (const [key, value] of Object.entries(defaults))
     if (!(key in out) && (allowed === undefined || allowed.has(key))) out[key] = value;
