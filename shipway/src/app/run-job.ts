@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { runShellScript } from '../adapters/process/run-shell-script.js';
 import { type CiMap, type CiValue, isCiMap } from '../core/pipeline/ci-yaml.js';
-import { scriptLines } from '../core/pipeline/lint-pipeline.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
 import { expandVariables } from '../core/pipeline/predefined-variables.js';
+import { scriptLines } from '../core/pipeline/script-lines.js';
 
 export interface JobContext {
   /** The pipeline's checkout (a clone of the local GitLab remote at the pipeline's commit). */

@@ -1,6 +1,7 @@
 import { type CiMap, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
 import type { CiConfig, CiJob } from './load-ci-config.js';
 import type { PipelinePlan } from './plan-pipeline.js';
+import { SCRIPT_KEYS, scriptLines } from './script-lines.js';
 
 export interface LintEnvironment {
   readonly name: string;
@@ -21,15 +22,6 @@ export interface LintInput {
   readonly environments: readonly LintEnvironment[];
   /** The pipeline planned for each environment's branch, by environment name. */
   readonly plans: ReadonlyMap<string, PipelinePlan>;
-}
-
-const SCRIPT_KEYS = ['before_script', 'script', 'after_script'] as const;
-
-/** Every shell line a job runs, nested lists flattened as GitLab flattens them. */
-export function scriptLines(job: CiMap, key: (typeof SCRIPT_KEYS)[number]): string[] {
-  const flatten = (value: CiValue | undefined): string[] =>
-    Array.isArray(value) ? value.flatMap(flatten) : typeof value === 'string' ? [value] : [];
-  return flatten(job[key]);
 }
 
 /**
