@@ -115,22 +115,20 @@ function tokenValue(token: Token, variables: Variables): string | null {
   return null;
 }
 
-function regexOf(token: Token, variables: Variables): RegExp {
-  let source: string;
-  let flags: string;
-  if (token.kind === 'regex') ({ source, flags } = token);
-  else {
-    const text = tokenValue(token, variables) ?? '';
-    const match = /^\/(.*)\/([a-z]*)$/s.exec(text);
-    if (match === null)
-      throw new ExpressionError(`the right side of =~ must be a /regex/, not ${JSON.stringify(text)}`);
-    source = match[1] ?? '';
-    flags = match[2] ?? '';
-  }
+/** `/source/flags` as its parts, or undefined when the text is not a regex literal. */
+export function parseRegexLiteral(text: string): { source: string; flags: string } | undefined {
+  const match = /^\/(.*)\/([a-z]*)$/s.exec(text);
+  return match === null ? undefined : { source: match[1] ?? '', flags: match[2] ?? '' };
+}
+
+/**
+ * A GitLab (Ruby-syntax) regex as a JavaScript one, compiled once: Ruby's /m is JavaScript's /s;
+ * other flags GitLab accepts map one to one. Anything else is an ExpressionError.
+ */
+export function compileRegex(source: string, flags: string): RegExp {
   const key = `/${source}/${flags}`;
   const cached = regexes.get(key);
   if (cached !== undefined) return cached;
-  // Ruby's /m is JavaScript's /s; other flags GitLab accepts map one to one.
   const mapped = flags.replace('m', 's');
   if (/[^is]/.test(mapped)) throw new ExpressionError(`unsupported regex flags /${flags}`);
   try {
@@ -140,6 +138,15 @@ function regexOf(token: Token, variables: Variables): RegExp {
   } catch (error) {
     throw new ExpressionError(`invalid regex /${source}/: ${(error as Error).message}`);
   }
+}
+
+function regexOf(token: Token, variables: Variables): RegExp {
+  if (token.kind === 'regex') return compileRegex(token.source, token.flags);
+  const text = tokenValue(token, variables) ?? '';
+  const literal = parseRegexLiteral(text);
+  if (literal === undefined)
+    throw new ExpressionError(`the right side of =~ must be a /regex/, not ${JSON.stringify(text)}`);
+  return compileRegex(literal.source, literal.flags);
 }
 
 function evaluate(expression: Expr, variables: Variables): boolean {

@@ -1,4 +1,4 @@
-import { evaluateExpression, type Variables } from './ci-expression.js';
+import { compileRegex, evaluateExpression, parseRegexLiteral, type Variables } from './ci-expression.js';
 import { type CiMap, type CiValue, isCiMap } from './ci-yaml.js';
 import { globToRegExp } from './glob.js';
 import { expandVariables, type PipelineTrigger } from './predefined-variables.js';
@@ -22,9 +22,12 @@ export function firstMatchingRule(rules: readonly CiValue[], context: RuleContex
   return undefined;
 }
 
-function pathsOf(value: CiValue): string[] {
+/** The globs of a `changes`/`exists` clause (a list, or `paths:`), variables expanded, compiled. */
+function globsOf(value: CiValue, variables: Variables): RegExp[] {
   const list = isCiMap(value) ? value.paths : value;
-  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : [];
+  return (Array.isArray(list) ? list : [])
+    .filter((item): item is string => typeof item === 'string')
+    .map((glob) => globToRegExp(expandVariables(glob, variables).replace(/^\.?\/+/, '')));
 }
 
 /**
@@ -35,18 +38,12 @@ function pathsOf(value: CiValue): string[] {
 export function changesMatch(value: CiValue, context: RuleContext): boolean {
   const changed = context.trigger.changedFiles;
   if (changed === undefined) return true;
-  return pathsOf(value).some((glob) => {
-    const regex = globToRegExp(expandVariables(glob, context.variables).replace(/^\.?\/+/, ''));
-    return changed.some((file) => regex.test(file));
-  });
+  return globsOf(value, context.variables).some((regex) => changed.some((file) => regex.test(file)));
 }
 
 /** `exists` is true when a file of the repository matches one of the globs. */
 export function existsMatch(value: CiValue, context: RuleContext): boolean {
-  return pathsOf(value).some((glob) => {
-    const regex = globToRegExp(expandVariables(glob, context.variables).replace(/^\.?\/+/, ''));
-    return context.files().some((file) => regex.test(file));
-  });
+  return globsOf(value, context.variables).some((regex) => context.files().some((file) => regex.test(file)));
 }
 
 /** Which pipelines each `only`/`except` keyword stands for. */
@@ -74,9 +71,8 @@ function refMatches(pattern: string, context: RuleContext): boolean {
   // Names and patterns match branch and tag pipelines only, never a merge request's.
   if (trigger.source === 'merge_request_event' || trigger.source === 'external_pull_request_event') return false;
   const ref = trigger.tag ?? trigger.branch ?? trigger.defaultBranch;
-  const regex = /^\/(.*)\/([a-z]*)$/s.exec(name);
-  if (regex !== null) return new RegExp(regex[1] ?? '', (regex[2] ?? '').replace('m', 's')).test(ref);
-  return name === ref;
+  const literal = parseRegexLiteral(name);
+  return literal === undefined ? name === ref : compileRegex(literal.source, literal.flags).test(ref);
 }
 
 function policyOf(value: CiValue): CiMap {
