@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExternalError } from '../core/errors.js';
 import { type ClusterInfo, EmbeddedCluster, type EnvironmentState } from '../local/cluster/embedded-cluster.js';
 import type { AppContext } from './context.js';
+import { fetchClusterStatus } from './environment-summary.js';
 import { resolveRemote } from './git-remote.js';
 import { loadShipwayConfig } from './load-config.js';
 
@@ -80,15 +81,7 @@ export async function clusterStatus(
   options: ClusterOptions,
 ): Promise<{ info: ClusterInfo; environments: EnvironmentState[] }> {
   const info = await readInfo(context, options.stateDir);
-  try {
-    const response = await fetch(`${info.api}/shipway/v1/status`);
-    return { info, environments: (await response.json()) as EnvironmentState[] };
-  } catch (error) {
-    throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${info.api} does not answer`, {
-      cause: error,
-      hint: 'start it with `shipway cluster up`',
-    });
-  }
+  return { info, environments: await fetchClusterStatus(info.api, 'start it with `shipway cluster up`') };
 }
 
 /** `shipway cluster down`: stop the cluster started by `cluster up` (its pods drain first). */

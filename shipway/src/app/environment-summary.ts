@@ -10,17 +10,17 @@ export interface EnvironmentSummary {
   readonly message: string;
 }
 
-async function fetchStatus(api: string): Promise<EnvironmentState[]> {
+/** The embedded cluster's per-environment state from its API; `hint` says how to bring it back. */
+export async function fetchClusterStatus(api: string, hint: string): Promise<EnvironmentState[]> {
   try {
     const response = await fetch(`${api}/shipway/v1/status`, { signal: AbortSignal.timeout(5000) });
     return (await response.json()) as EnvironmentState[];
   } catch (error) {
-    throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, {
-      cause: error,
-      hint: 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again',
-    });
+    throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, { cause: error, hint });
   }
 }
+
+const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again';
 
 /**
  * Each environment as the embedded cluster runs it, once it has settled: synced to its branch's
@@ -35,11 +35,11 @@ export async function environmentSummary(
   const settled = (state: EnvironmentState) =>
     state.rollout?.phase !== 'Progressing' &&
     (heads[state.environment] === undefined || state.sync?.revision === heads[state.environment]);
-  let states = await fetchStatus(api);
+  let states = await fetchClusterStatus(api, RESTART_HINT);
   for (const deadline = Date.now() + settleMs; Date.now() < deadline; ) {
     if (states.every(settled)) break;
     await new Promise((done) => setTimeout(done, 250));
-    states = await fetchStatus(api);
+    states = await fetchClusterStatus(api, RESTART_HINT);
   }
   return states.map((state) => {
     const image = state.rollout?.canary.image ?? null;

@@ -23,9 +23,10 @@ export async function lintCi(
   const config = loadCiConfig(sources, options.file);
   const plans = new Map<string, PipelinePlan>();
   const branches: Record<string, string[]> = {};
+  // One look at Git (the commit, the default branch); only the branch differs between the plans.
+  const base = await triggerFor(context, { file: options.file, ref: shipway.environments[0]?.branch, message: '' });
   for (const env of shipway.environments) {
-    const trigger = await triggerFor(context, { file: options.file, ref: env.branch, message: '' });
-    const plan = planPipeline({ config, trigger, files: sources.files });
+    const plan = planPipeline({ config, trigger: { ...base, branch: env.branch }, files: sources.files });
     plans.set(env.name, plan);
     branches[env.branch] = plan.stages.flatMap((stage) => stage.jobs.map((job) => job.name));
   }

@@ -5,7 +5,13 @@ import { ExternalError } from '../core/errors.js';
 import { loadCiConfig } from '../core/pipeline/load-ci-config.js';
 import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
-import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
+import {
+  earlierStageJobs,
+  type JobState,
+  type PipelineStatus,
+  pipelineStatus,
+  scheduleJobs,
+} from '../core/pipeline/schedule-jobs.js';
 import type { AppContext } from './context.js';
 import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
 import { loadShipwayConfig } from './load-config.js';
@@ -236,10 +242,7 @@ function statesOf(record: PipelineRecord, plan: PipelinePlan): Map<string, JobSt
 function sourcesOf(job: PlannedJob, plan: PipelinePlan): string[] {
   if (job.dependencies !== null) return [...job.dependencies];
   if (job.needs !== null) return [...job.needs];
-  const order = plan.stages.map((stage) => stage.name);
-  return plan.stages
-    .filter((stage) => order.indexOf(stage.name) < order.indexOf(job.stage))
-    .flatMap((stage) => stage.jobs.map((other) => other.name));
+  return earlierStageJobs(job, plan).map((other) => other.name);
 }
 
 async function execute(

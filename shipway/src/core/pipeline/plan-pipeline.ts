@@ -43,6 +43,11 @@ export interface PlanInput {
 
 const DEFAULT_STAGES = ['build', 'test', 'deploy'];
 
+/** A job's stage; GitLab's default is `test`. */
+function stageOf(job: CiMap): string {
+  return typeof job.stage === 'string' ? job.stage : 'test';
+}
+
 interface RawVariable {
   readonly value: string;
   readonly expand: boolean;
@@ -220,7 +225,7 @@ function checkJob(
   errors: CiProblem[],
 ): void {
   const { definition: d, name } = job;
-  const stage = typeof d.stage === 'string' ? d.stage : 'test';
+  const stage = stageOf(d);
   if (!stages.includes(stage))
     errors.push({
       message: `job ${name}: chosen stage ${stage} does not exist; available stages are ${stages.join(', ')}`,
@@ -247,7 +252,7 @@ function checkJob(
         });
         continue;
       }
-      const otherStage = typeof other.definition.stage === 'string' ? other.definition.stage : 'test';
+      const otherStage = stageOf(other.definition);
       const later = stages.indexOf(otherStage) > position || (key === 'dependencies' && otherStage === stage);
       if (later && position >= 0)
         errors.push({
@@ -313,7 +318,7 @@ function includeJob(
     errors.push({ message: `job ${job.name}: when: delayed needs start_in`, location: job.keyLocation('when') });
   return {
     name: job.name,
-    stage: typeof d.stage === 'string' ? d.stage : 'test',
+    stage: stageOf(d),
     when,
     allowFailure,
     needs:

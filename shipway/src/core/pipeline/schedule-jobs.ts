@@ -23,10 +23,14 @@ const FINISHED: readonly JobStatus[] = ['success', 'failed', 'skipped', 'cancele
  * a blocking manual job (allow_failure: false) holds everything after it, as on GitLab.
  */
 function prerequisites(job: PlannedJob, plan: PipelinePlan): PlannedJob[] {
-  const all = plan.stages.flatMap((stage) => stage.jobs);
-  if (job.needs !== null) return all.filter((other) => job.needs?.includes(other.name));
-  const order = plan.stages.map((stage) => stage.name);
-  return all.filter((other) => order.indexOf(other.stage) < order.indexOf(job.stage));
+  if (job.needs === null) return earlierStageJobs(job, plan);
+  return plan.stages.flatMap((stage) => stage.jobs).filter((other) => job.needs?.includes(other.name));
+}
+
+/** Every job of the stages before the job's own. */
+export function earlierStageJobs(job: PlannedJob, plan: PipelinePlan): PlannedJob[] {
+  const position = plan.stages.findIndex((stage) => stage.name === job.stage);
+  return plan.stages.slice(0, Math.max(0, position)).flatMap((stage) => stage.jobs);
 }
 
 function finished(state: JobState | undefined, job: PlannedJob): boolean {
