@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../adapters/process/process-alive.js';
 import { ExternalError } from '../core/errors.js';
 import { type ClusterInfo, EmbeddedCluster, type EnvironmentState } from '../local/cluster/embedded-cluster.js';
 import type { AppContext } from './context.js';
@@ -90,17 +91,10 @@ export async function stopCluster(
   options: ClusterOptions,
 ): Promise<{ stopped: boolean; pid: number }> {
   const info = await readInfo(context, options.stateDir);
-  try {
-    process.kill(info.pid, 'SIGTERM');
-  } catch {
-    return { stopped: false, pid: info.pid };
-  }
+  if (!processAlive(info.pid)) return { stopped: false, pid: info.pid };
+  process.kill(info.pid, 'SIGTERM');
   for (let waited = 0; waited < 60_000; waited += 100) {
-    try {
-      process.kill(info.pid, 0);
-    } catch {
-      return { stopped: true, pid: info.pid };
-    }
+    if (!processAlive(info.pid)) return { stopped: true, pid: info.pid };
     await sleep(100);
   }
   throw new ExternalError('CLUSTER_STUCK', `the embedded cluster (pid ${info.pid}) did not stop within 60 s`);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../adapters/process/process-alive.js';
 import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
 import type { AppContext } from './context.js';
@@ -27,16 +28,6 @@ function readJson<T>(path: string): T | undefined {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -66,7 +57,7 @@ function readStack(stateDir: string): ClusterFiles {
 
 async function running(files: ClusterFiles): Promise<boolean> {
   const { cluster, registry } = files;
-  if (cluster === undefined || registry === undefined || !alive(cluster.pid)) return false;
+  if (cluster === undefined || registry === undefined || !processAlive(cluster.pid)) return false;
   return (await answers(`${cluster.api}/shipway/v1/status`)) && (await answers(`http://${registry.url}/v2/`));
 }
 
