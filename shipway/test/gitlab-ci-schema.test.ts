@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readFixture } from './support/fixtures.js';
 import { REPO_ROOT } from './support/git-fixture.js';
 
-// GitLab's own CI schema (../shared/schemas/gitlab-ci.json, from gitlab-org/gitlab), with the
+// GitLab's own CI schema (vendored: shipway/test/fixtures/schemas/gitlab-ci.json, from gitlab-org/gitlab), with the
 // `!reference` tag read as the list it stands for.
 const referenceTag = { tag: '!reference', collection: 'seq' as const, resolve: (value: unknown) => value };
 
@@ -14,7 +15,7 @@ function load(file: string): unknown {
 }
 
 describe('.gitlab-ci.yml', () => {
-  const schema = JSON.parse(readFileSync(join(REPO_ROOT, '../shared/schemas/gitlab-ci.json'), 'utf8'));
+  const schema = JSON.parse(readFixture('schemas/gitlab-ci.json'));
   const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
 
   it("validates against GitLab's official CI schema", () => {

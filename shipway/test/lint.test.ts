@@ -1,7 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ORIGINAL_PIPELINE } from './support/fixtures.js';
 import { REPO_ROOT } from './support/git-fixture.js';
 import { shipway } from './support/run-shipway.js';
 
@@ -20,7 +21,7 @@ interface LintJson {
   findings: Finding[];
 }
 
-const ORIGINAL = readFileSync(join(REPO_ROOT, '../shared/original/original.gitlab-ci.yml'), 'utf8');
+const ORIGINAL = ORIGINAL_PIPELINE;
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

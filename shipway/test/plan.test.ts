@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ORIGINAL_PIPELINE } from './support/fixtures.js';
 import { REPO_ROOT } from './support/git-fixture.js';
 import { shipway } from './support/run-shipway.js';
 
@@ -546,7 +547,7 @@ describe("shipway plan: this repository's .gitlab-ci.yml", () => {
 describe('shipway plan: the original pipeline', () => {
   const original = () =>
     project({
-      '.gitlab-ci.yml': readFileSync(join(REPO_ROOT, '../shared/original/original.gitlab-ci.yml'), 'utf8'),
+      '.gitlab-ci.yml': ORIGINAL_PIPELINE,
     });
 
   it('only: gives dev build, publish and the (wrong) deploy-dev; prod its manual jobs; merge requests nothing', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderOverlay } from '../src/adapters/kustomize/render-overlay.js';
+import { FIXTURES } from './support/fixtures.js';
 import { REPO_ROOT } from './support/git-fixture.js';
 import { shipway } from './support/run-shipway.js';
 
@@ -87,9 +88,9 @@ describe('shipway validate', () => {
 
 // A second opinion from outside shipway's own validator: the strict JSON schemas kept beside the
 // repository (yannh/kubernetes-json-schema v1.32.2 standalone-strict, and the datree catalog's Rollout
-// and AnalysisTemplate schemas). CI lays ../shared beside the clone; locally it is there too.
-describe('rendered objects against the strict schemas in ../shared/schemas', () => {
-  const shared = join(REPO_ROOT, '../shared/schemas');
+// and AnalysisTemplate schemas), vendored in shipway/test/fixtures/schemas (see its README).
+describe('rendered objects against the vendored strict schemas', () => {
+  const shared = join(FIXTURES, 'schemas');
   const files: Record<string, string> = {
     Service: 'kubernetes/v1.32.2-standalone-strict/service-v1.json',
     PodDisruptionBudget: 'kubernetes/v1.32.2-standalone-strict/poddisruptionbudget-policy-v1.json',
