@@ -311,9 +311,18 @@ describe('cross-repository mounts need pull on the source (app.go authorized; sp
 describe('unfinished uploads expire; crash leftovers are removed at start', () => {
   it('an upload idle longer than uploadTtlMs is gone with its file; one in use stays', async () => {
     const registry = await listen('ttl', { uploadTtlMs: 1000 });
+    const cleanups: (() => void)[] = [];
     try {
       const idle = await startUpload(registry.base, 'ttl');
       expect((await patch(registry.base, idle.location, Buffer.alloc(10), '0-9')).status).toBe(202);
+      // A writer that sends its headers and then nothing: its socket is dropped after the TTL,
+      // which ends its claim, and the session then expires like any idle one.
+      const stalled = await startUpload(registry.base, 'ttl');
+      const stalledWriter = holdRequest(registry.host, 'PATCH', stalled.location, {
+        ...OCTETS,
+        'content-length': '100',
+      });
+      cleanups.push(() => stalledWriter.abort());
       const busy = await startUpload(registry.base, 'ttl');
       for (let i = 0; i < 10; i++) {
         expect((await patch(registry.base, busy.location, Buffer.from([i]), `${i}-${i}`)).status).toBe(202);
@@ -326,8 +335,12 @@ describe('unfinished uploads expire; crash leftovers are removed at start', () =
       expect(put.status).toBe(404);
       expect((await fetch(`${registry.base}${busy.location}`)).headers.get('range')).toBe('0-9');
       await waitFor(async () => !readdirSync(join(registry.dir, 'uploads')).includes(idle.id), 'the idle file to go');
+      const stalledGone = async () => (await fetch(`${registry.base}${stalled.location}`)).status === 404;
+      await waitFor(stalledGone, 'the stalled upload to expire', 10_000);
+      await waitFor(async () => readdirSync(join(registry.dir, 'uploads')).length === 1, 'the stalled file to go');
       expect(readdirSync(join(registry.dir, 'uploads'))).toEqual([busy.id]);
     } finally {
+      for (const cleanup of cleanups) cleanup();
       await registry.server.close();
     }
   });

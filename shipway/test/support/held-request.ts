@@ -9,6 +9,8 @@ export interface HeldResponse {
 export interface HeldRequest {
   /** Sends the body, then resolves with the response (which the server may have sent before). */
   release(body: Buffer): Promise<HeldResponse>;
+  /** Drops the connection (cleanup for a request that is never released). */
+  abort(): void;
 }
 
 /**
@@ -37,6 +39,9 @@ export function holdRequest(host: string, method: string, path: string, headers:
     release(body) {
       outgoing.end(body);
       return response;
+    },
+    abort() {
+      outgoing.destroy();
     },
   };
 }

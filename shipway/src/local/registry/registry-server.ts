@@ -78,7 +78,9 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   const store = new BlobStore(options.dir, { uploadTtlMs: ttl });
   await store.init();
   const auth = options.auth ?? anonymousAuth;
-  const app = Fastify({ logger: false, bodyLimit: MAX_MANIFEST_BYTES });
+  // A socket silent for the upload TTL is closed: a writer that stalls mid-body (or vanished
+  // without closing TCP) would otherwise hold its upload's writer claim, and so the upload, forever.
+  const app = Fastify({ logger: false, bodyLimit: MAX_MANIFEST_BYTES, connectionTimeout: Math.ceil(ttl) });
   // Expired uploads are invisible at once (UploadSessions.find); the sweep removes their files.
   const sweep = setInterval(() => void store.expireUploads().catch(() => {}), sweepInterval(ttl));
   sweep.unref();
