@@ -26,8 +26,9 @@ export interface StoredManifest {
 /**
  * Content-addressed storage for the embedded registry. Blobs live at blobs/sha256/<hex> and are
  * only ever created by linking a fully written and verified file into place, never replacing an
- * existing one, so a broken or lying upload can never leave or change a blob. Repositories hold links: which blobs they may serve, which manifest
- * revisions they have (with media type), and tags (files holding a digest). Every name reaching
+ * existing one, so a broken or lying upload can never leave or change a blob. Repositories hold
+ * links: which blobs they may serve, which manifest revisions they have (with media type), and
+ * tags (files holding a digest). Every name reaching
  * this class has been validated against the distribution spec's grammar, so no path escapes root.
  */
 export class BlobStore {
