@@ -47,11 +47,15 @@ describe('rollout promote/abort/retry/pause: the exact merge patches, per Rollou
       patches: [{ target: 'status', body: { status: { pauseConditions: null } } }],
     },
     {
-      state: 'paused manually',
+      // promote.go getPatches, v1.9.1 lines 170-172 and 186-200: the step advances as well.
+      state: 'paused manually, no pause conditions: the step advances and the spec unpauses',
       status: { currentStepIndex: 2 },
       spec: { paused: true },
       argv: ['promote'],
-      patches: [{ target: 'main', body: { spec: { paused: false } } }],
+      patches: [
+        { target: 'status', body: { status: { pauseConditions: null, currentStepIndex: 3 } } },
+        { target: 'main', body: { spec: { paused: false } } },
+      ],
     },
     {
       state: 'inconclusive analysis with controller pause',
