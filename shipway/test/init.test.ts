@@ -210,6 +210,27 @@ describe('the packed shipway package', SLOW, () => {
     expect(manifest.private).toBeUndefined();
     expect(manifest.version).toBe(SHIPWAY_VERSION);
   });
+
+  it('declares every package its code imports (a monorepo hoists what an install would lack)', () => {
+    const manifest = JSON.parse(execFileSync('tar', ['xzfO', tarball, 'package/package.json'], { encoding: 'utf8' }));
+    const code = execFileSync('tar', ['xzfO', tarball, '--wildcards', 'package/dist/*.js'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const imported = new Set(
+      [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'".][^'"]*)['"]/g)]
+        .map((match) => match[1] ?? '')
+        .filter((name) => !name.startsWith('node:') && name !== manifest.name)
+        .map((name) =>
+          name
+            .split('/')
+            .slice(0, name.startsWith('@') ? 2 : 1)
+            .join('/'),
+        ),
+    );
+    expect([...imported].filter((name) => !(name in manifest.dependencies)).sort()).toEqual([]);
+    expect(imported).toContain('fastify');
+  });
 });
 
 describe('npx shipway init --yes', SLOW, () => {
