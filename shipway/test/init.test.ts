@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -10,39 +10,12 @@ import { SHIPWAY_VERSION } from '../src/version.js';
 import { interpolate, loadComponent, resolveInputs } from './support/component-inputs.js';
 import { readFixture } from './support/fixtures.js';
 import { git, REPO_ROOT } from './support/git-fixture.js';
+import { createServices, run, write } from './support/init-services.js';
 
 // `shipway init` as a team would use it: shipway packed once (npm pack -w shipway), installed
 // from the tarball next to each service's own dependencies from the npm registry, and run with
-// npx in three services written here: an Express 4 app like the original, a TypeScript Fastify
-// app with a build step, and a plain node:http app without a lockfile or a remote.
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A real process with the test's environment minus CI and npm variables that would steer it. */
-function run(cwd: string, program: string, args: readonly string[]): Promise<Run> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name, value]) => value !== undefined && !/^(CI|CI_.*|GITLAB_.*|npm_.*|AWS_REPOSITORY|KUBECONFIG)$/i.test(name),
-    ),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+// npx in three services (support/init-services.ts): an Express 4 app like the original, a
+// TypeScript Fastify app with a build step, and a plain node:http app without a lockfile or a remote.
 
 /** Each test runs several real processes (npx, npm, tsc, kustomize) on a shared 2-core machine. */
 const SLOW = { timeout: 180_000 };
@@ -55,119 +28,11 @@ let root: string;
 let tarball: string;
 const apps = { express: '', fastify: '', http: '' };
 
-function write(dir: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-}
-
-function service(name: string, files: Record<string, string>, remote?: string): string {
-  const dir = join(root, name);
-  write(dir, files);
-  // The dependencies installed once (below), hard-linked in: what `npm i` would have put there.
-  execFileSync('cp', ['-al', join(root, 'shared', 'node_modules'), join(dir, 'node_modules')]);
-  git(dir, 'init', '--quiet', '--initial-branch=main');
-  if (remote !== undefined) git(dir, 'remote', 'add', 'origin', remote);
-  return dir;
-}
-
-const EXPRESS_APP = `const express = require('express');
-
-const app = express();
-app.get('/', (req, res) => res.type('text/plain').send('Hello world'));
-app.listen(8080, () => console.log('listening on 8080'));
-`;
-
-const FASTIFY_APP = `import Fastify from 'fastify';
-
-const app = Fastify({ logger: true });
-app.get('/', async () => 'Hello world');
-app.get('/healthz', async () => ({ status: 'ok' }));
-app.get('/readyz', async () => ({ status: 'ready' }));
-
-const port = Number(process.env.PORT ?? 3000);
-await app.listen({ port, host: '0.0.0.0' });
-`;
-
-const HTTP_APP = `const http = require('node:http');
-
-const port = process.env.PORT || 9000;
-http.createServer((req, res) => res.end('Hello world')).listen(port);
-`;
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'shipway-init-'));
-  const packed = execFileSync('npm', ['pack', '-w', 'shipway', '--pack-destination', root, '--silent'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  tarball = join(root, packed.trim().split('\n').pop() ?? '');
-  const shared = join(root, 'shared');
-  write(shared, { 'package.json': '{"name":"shared","private":true}' });
-  const install = await run(shared, 'npm', [
-    'install',
-    '--no-audit',
-    '--no-fund',
-    '--prefer-offline',
-    '-D',
-    tarball,
-    'express@4',
-    'fastify@5',
-    'typescript@5',
-    '@types/node@20',
-  ]);
-  expect(install.code, install.stderr).toBe(0);
-  const dev = { shipway: `file:${tarball}` };
-  apps.express = service(
-    'hello-express',
-    {
-      'package.json': JSON.stringify({
-        name: 'hello-express',
-        version: '1.0.0',
-        main: 'index.js',
-        scripts: { start: 'node index.js', test: 'echo "Error: no test specified" && exit 1' },
-        dependencies: { express: '^4.21.2' },
-        devDependencies: dev,
-      }),
-      'index.js': EXPRESS_APP,
-    },
-    'https://gitlab.example.com/acme/hello-express.git',
-  );
-  apps.fastify = service(
-    'orders-api',
-    {
-      'package.json': JSON.stringify({
-        name: '@acme/Orders.API',
-        version: '2.1.0',
-        type: 'module',
-        main: 'dist/server.js',
-        scripts: { build: 'tsc', start: 'node dist/server.js', test: 'node --test' },
-        dependencies: { fastify: '^5.0.0' },
-        devDependencies: { ...dev, typescript: '^5.0.0', '@types/node': '^20.0.0' },
-      }),
-      'tsconfig.json': JSON.stringify({
-        compilerOptions: { outDir: 'dist', rootDir: 'src', module: 'nodenext', target: 'es2022', strict: true },
-      }),
-      'src/server.ts': FASTIFY_APP,
-    },
-    'git@gitlab.example.com:acme/orders-api.git',
-  );
-  apps.http = service('plain-http', {
-    'package.json': JSON.stringify({ name: 'plain-http', scripts: { start: 'node server.js' }, devDependencies: dev }),
-    'server.js': HTTP_APP,
-  });
-  // The Express and Fastify services come with their lockfile, as after `npm i`; plain-http has none.
-  for (const dir of [apps.express, apps.fastify]) {
-    const lock = await run(dir, 'npm', [
-      'install',
-      '--package-lock-only',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-    ]);
-    expect(lock.code, lock.stderr).toBe(0);
-  }
+  const services = await createServices(root, REPO_ROOT);
+  tarball = services.tarball;
+  Object.assign(apps, { express: services.express, fastify: services.fastify, http: services.http });
 }, 300_000);
 
 afterAll(() => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { existingState, writeRepositoryFile } from '../../src/adapters/files/repository-files.js';
+import { runCli } from '../../src/cli/run-cli.js';
 import { git } from '../support/git-fixture.js';
 import { shipway } from '../support/run-shipway.js';
 
@@ -80,7 +81,7 @@ describe('shipway init refuses what is not a Node.js service (exit 2, nothing wr
     const run = await init();
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^shipway: package.json is not valid JSON: .*position|^shipway: package.json is not valid JSON: .*property/,
+      /^shipway: package.json is not valid JSON: .*double-quoted property name.*\n {2}hint: fix package.json/,
     );
     expect(tree(repo)).toEqual(before);
   });
@@ -113,6 +114,61 @@ describe('shipway init refuses what is not a Node.js service (exit 2, nothing wr
     const run = await init(...args);
     expect(run.code).toBe(2);
     expect(tree(repo)).toEqual(before);
+  });
+});
+
+describe('on a terminal (no --yes), init asks only what it could not detect', () => {
+  async function withAnswers(answers: Record<string, string>, ...args: string[]) {
+    const asked: string[] = [];
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(['init', ...args], {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? '' },
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      ask: async (question) => {
+        asked.push(question);
+        return Object.entries(answers).find(([key]) => question.startsWith(key))?.[1] ?? '';
+      },
+    });
+    return { code, stdout, stderr, asked };
+  }
+
+  it('the port (not in the source) and the Git URL (no remote); never the name it found', async () => {
+    service();
+    writeFileSync(join(repo, 'index.js'), 'require("./app").start();\n');
+    const run = await withAnswers(
+      { Port: '3000', 'Git URL': 'https://gitlab.example.com/team/svc.git' },
+      '--dry-run',
+      '--json',
+    );
+    expect(run.asked).toEqual([
+      'Port the service listens on [8080]: ',
+      'Git URL Argo CD reads this repository from (Enter: a placeholder): ',
+    ]);
+    const result = JSON.parse(run.stdout);
+    expect([result.settings.port, result.settings.repoUrl, result.settings.app]).toEqual([
+      3000,
+      'https://gitlab.example.com/team/svc.git',
+      'svc',
+    ]);
+  });
+
+  it('a bad answer is bad input (exit 2, nothing written); --yes asks nothing', async () => {
+    service();
+    writeFileSync(join(repo, 'index.js'), '');
+    const before = tree(repo);
+    const bad = await withAnswers({ Port: 'eighty' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('shipway: "eighty" is not a port number');
+    expect(tree(repo)).toEqual(before);
+    const yes = await withAnswers({ Port: '3000' }, '--yes', '--dry-run');
+    expect([yes.code, yes.asked]).toEqual([0, []]);
   });
 });
 
