@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -78,14 +78,21 @@ describe('the packed shipway package', SLOW, () => {
 
   it('declares every package its code imports (a monorepo hoists what an install would lack)', () => {
     const manifest = JSON.parse(execFileSync('tar', ['xzfO', tarball, 'package/package.json'], { encoding: 'utf8' }));
-    const code = execFileSync('tar', ['xzfO', tarball, '--wildcards', 'package/dist/*.js'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const unpacked = join(root, 'unpacked');
+    mkdirSync(unpacked, { recursive: true });
+    execFileSync('tar', ['xzf', tarball, '-C', unpacked]);
+    const dist = join(unpacked, 'package', 'dist');
+    const code = readdirSync(dist, { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.endsWith('.js'))
+      .map((path) => readFileSync(join(dist, path), 'utf8'))
+      .join('\n');
+    const specifiers = [
+      ...code.matchAll(/^\s*(?:import|export)\s(?:[^'";]*\sfrom\s)?\s*['"]([^'"\s]+)['"]/gm),
+      ...code.matchAll(/\bimport\(\s*['"]([^'"\s]+)['"]\s*\)/g),
+    ].map((match) => match[1] ?? '');
     const imported = new Set(
-      [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'".][^'"]*)['"]/g)]
-        .map((match) => match[1] ?? '')
-        .filter((name) => !name.startsWith('node:') && name !== manifest.name)
+      specifiers
+        .filter((name) => !name.startsWith('.') && !name.startsWith('node:') && name !== manifest.name)
         .map((name) =>
           name
             .split('/')
