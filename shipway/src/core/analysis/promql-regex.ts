@@ -60,9 +60,9 @@ export function compilePromRegex(pattern: string): RegExp {
   for (let at = 0; at < pattern.length; ) {
     const char = pattern[at] ?? '';
     if (char === '\\') {
-      const escape = translateEscape(pattern, at, inClass);
-      out += escape.text;
-      at += escape.length;
+      const escaped = translateEscape(pattern, at, inClass);
+      out += escaped.text;
+      at += escaped.length;
     } else if (inClass && pattern.startsWith('[:', at)) {
       const posix = /^\[:(\^?)([a-z]+):\]/.exec(pattern.slice(at));
       const set = POSIX_CLASSES[posix?.[2] ?? ''];
