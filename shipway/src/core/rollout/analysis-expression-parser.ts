@@ -66,7 +66,7 @@ export type Token = { kind: 'num' | 'str' | 'id' | 'op'; value: string; at: numb
 const TOKEN =
   /\s*(?:(0[xX][0-9a-fA-F_]+|\d[\d_]*(?:\.(?!\.)\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([A-Za-z_$][A-Za-z0-9_$]*)|(\?\.|\?\?|\*\*|==|!=|<=|>=|&&|\|\||\.\.|[-+*/%^<>!()[\]{},.?:#|]))/y;
 
-function unescape(quoted: string, at: number): string {
+function unquote(quoted: string, at: number): string {
   const body = quoted.slice(1, -1);
   return body.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, code: string) => {
     const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
@@ -85,7 +85,7 @@ export function tokenize(text: string): Token[] {
     const start = match.index + (match[0].length - match[0].trimStart().length);
     const [, num, str, id, op] = match;
     if (num !== undefined) tokens.push({ kind: 'num', value: num, at: start, literal: Number(num.replace(/_/g, '')) });
-    else if (str !== undefined) tokens.push({ kind: 'str', value: str, at: start, literal: unescape(str, start) });
+    else if (str !== undefined) tokens.push({ kind: 'str', value: str, at: start, literal: unquote(str, start) });
     else if (id !== undefined) tokens.push({ kind: WORD_OPERATORS.has(id) ? 'op' : 'id', value: id, at: start });
     else tokens.push({ kind: 'op', value: op ?? '', at: start });
     at = TOKEN.lastIndex;
