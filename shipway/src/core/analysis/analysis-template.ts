@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseCondition } from '../rollout/analysis-expression.js';
 import { parseGoDuration } from './go-duration.js';
 import { InvalidSpecError } from './invalid-spec.js';
+import { parseJsonPath } from './json-path.js';
 import { type ParsedQuery, parsePromql } from './parse-promql.js';
 
 /**
@@ -116,6 +117,7 @@ function readProvider(provider: Record<string, unknown>, where: string): MetricP
   if (kind === 'web') {
     const parsed = webSchema.safeParse(provider.web);
     if (!parsed.success) throw new InvalidSpecError(problems(parsed.error, `${where}.provider.web`));
+    parseJsonPath(parsed.data.jsonPath ?? '');
     return { kind, web: parsed.data };
   }
   throw new InvalidSpecError(

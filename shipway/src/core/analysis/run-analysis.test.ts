@@ -31,9 +31,14 @@ function metric(overrides: Partial<RunMetric>): RunMetric {
 async function run(metrics: RunMetric[], script: Record<string, (number[] | 'error')[]>) {
   let now = T0;
   const times: Record<string, number[]> = {};
-  const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  const clock = {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
   const measure = async (m: RunMetric, at: number): Promise<Measurement> => {
-    (times[m.name] ??= []).push(at - T0);
+    times[m.name] = [...(times[m.name] ?? []), at - T0];
     const next = script[m.name]?.shift();
     if (next === undefined) throw new Error(`no scripted result left for ${m.name}`);
     if (next === 'error')
