@@ -6,7 +6,9 @@ import type { RepoClone } from './support/repo-clone.js';
 import { shipway } from './support/run-shipway.js';
 
 // The prod canary's analysis step on the embedded cluster: a release whose / answers 500 is
-// measured through its own /metrics and aborted without anyone pressing a button.
+// measured through its own /metrics and aborted without anyone pressing a button. The embedded
+// scraper collects every pod's /metrics and deployment/base's AnalysisTemplate query itself is
+// evaluated; the abort message is Argo Rollouts' (rollout/analysis.go, analysis/analysis.go).
 let fixture: ClusterFixture;
 let clone: RepoClone;
 let prodUrl: string;
@@ -49,7 +51,7 @@ describe('the analysis step', () => {
       const degraded = await rollout('wait', 'prod', '--for', 'healthy', '--timeout', '60s');
       expect(degraded.code).toBe(4);
       expect(degraded.stderr).toMatch(
-        /is Degraded: RolloutAborted: Rollout aborted update to revision \w+: metric "error-rate" assessed Failed due to failed \(2\) > failureLimit \(1\)/,
+        /is Degraded: RolloutAborted: Rollout aborted update to revision \w+: Step-based analysis phase error\/failed: Metric "error-rate" assessed Failed due to failed \(2\) > failureLimit \(1\)/,
       );
     } finally {
       sending = false;

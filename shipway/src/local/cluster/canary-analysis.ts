@@ -21,7 +21,9 @@ export interface CanaryAnalysisOptions {
   readonly maxIntervalMs: number;
 }
 
-export const DEFAULT_ANALYSIS_OPTIONS: CanaryAnalysisOptions = { scrapeIntervalMs: 500, maxIntervalMs: 1000 };
+// A 250 ms scrape interval gives a counter born at the start of a (1 s apart) analysis the two
+// samples rate() needs by the second measurement.
+export const DEFAULT_ANALYSIS_OPTIONS: CanaryAnalysisOptions = { scrapeIntervalMs: 250, maxIntervalMs: 1000 };
 
 export interface RunHandle {
   readonly key: string;
