@@ -14,8 +14,8 @@ export interface ScraperOptions {
   readonly timeoutMs?: number;
   readonly now?: () => number;
   readonly fetchText?: (url: string, timeoutMs: number) => Promise<string>;
-  /** Told of each failed scrape (unreachable, not 2xx, not the text format). */
-  readonly onError?: (target: ScrapeTarget, error: unknown) => void;
+  /** Told of each failed scrape (unreachable, not 2xx, not the text format); target undefined when listing targets failed. */
+  readonly onError?: (target: ScrapeTarget | undefined, error: unknown) => void;
 }
 
 /** A pod as Prometheus' kubernetes-pods job scrapes it: http://<address>/metrics, pod labels. */
@@ -40,7 +40,7 @@ export class MetricsScraper {
 
   constructor(
     readonly store: MemorySeriesStore,
-    private readonly targets: () => readonly ScrapeTarget[],
+    private readonly targets: () => readonly ScrapeTarget[] | Promise<readonly ScrapeTarget[]>,
     private readonly options: ScraperOptions,
   ) {}
 
@@ -63,7 +63,14 @@ export class MetricsScraper {
   /** One round over the current targets, all stamped with the round's start time. */
   async scrapeOnce(): Promise<void> {
     const now = this.now();
-    const targets = this.targets();
+    let targets: readonly ScrapeTarget[];
+    try {
+      targets = await this.targets();
+    } catch (error) {
+      // Without the target list this round cannot tell a gone target from a listing hiccup: skip it.
+      this.options.onError?.(undefined, error);
+      return;
+    }
     await Promise.all(targets.map((target) => this.scrapeTarget(target, now)));
     const keys = new Set(targets.map((target) => target.key));
     for (const [key, series] of this.seen) {
@@ -73,7 +80,8 @@ export class MetricsScraper {
     }
   }
 
-  start(): void {
+  /** Scrapes every interval from now on; the first round at once unless `immediately` is false. */
+  start(immediately = true): void {
     if (this.timer !== undefined) return;
     const tick = () => {
       if (this.inFlight !== undefined) return;
@@ -83,7 +91,7 @@ export class MetricsScraper {
     };
     this.timer = setInterval(tick, this.options.intervalMs);
     this.timer.unref();
-    tick();
+    if (immediately) tick();
   }
 
   async stop(): Promise<void> {
