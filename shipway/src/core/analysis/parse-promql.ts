@@ -271,5 +271,10 @@ export function parsePromql(query: string): ParsedQuery {
   }
   const root = exprChildren(top);
   if (root.length !== 1) reader.fail(top, 'expected exactly one expression');
-  return reader.read(root[0] ?? top);
+  try {
+    return reader.read(root[0] ?? top);
+  } catch (error) {
+    if (error instanceof RangeError) reader.fail(top, 'the query nests too deeply');
+    throw error;
+  }
 }

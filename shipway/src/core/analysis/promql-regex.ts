@@ -52,11 +52,30 @@ function translateGroup(source: string, at: number): { text: string; length: num
   return { text: '(', length: 1, flags: '' };
 }
 
+/**
+ * RE2 matches in linear time; JavaScript backtracks, so a repeated group that itself repeats
+ * (`(a+)+`, `(.*x)*`) could take exponential time on a hostile label value. Refused.
+ */
+function checkRepetition(pattern: string, at: number, repeats: boolean[]): void {
+  const char = pattern[at];
+  const next = pattern[at + 1];
+  if (char === '*' || char === '+' || (char === '{' && /^\{\d*,\d*\}/.test(pattern.slice(at))))
+    repeats[repeats.length - 1] = true;
+  if (char !== ')') return;
+  const inner = repeats.pop() ?? false;
+  if (repeats.length === 0) throw new RegexSyntaxError('unbalanced )');
+  if (inner && (next === '*' || next === '+' || next === '{'))
+    throw new RegexSyntaxError('a repeated group that itself repeats could backtrack exponentially in JavaScript');
+  if (inner) repeats[repeats.length - 1] = true;
+}
+
 /** The JavaScript RegExp that matches exactly what Prometheus' anchored RE2 would. */
 export function compilePromRegex(pattern: string): RegExp {
   let out = '';
   let flags = 's';
   let inClass = false;
+  // Whether each open group (and the whole pattern, at the bottom) holds a repetition.
+  const repeats: boolean[] = [false];
   for (let at = 0; at < pattern.length; ) {
     const char = pattern[at] ?? '';
     if (char === '\\') {
@@ -75,6 +94,7 @@ export function compilePromRegex(pattern: string): RegExp {
       out += group.text;
       flags += group.flags;
       at += group.length;
+      if (group.text !== '') repeats.push(false);
     } else if (char === '[' && !inClass) {
       inClass = true;
       out += '[';
@@ -87,6 +107,7 @@ export function compilePromRegex(pattern: string): RegExp {
       }
     } else {
       if (char === ']' && inClass) inClass = false;
+      else if (!inClass) checkRepetition(pattern, at, repeats);
       out += char;
       at += 1;
     }

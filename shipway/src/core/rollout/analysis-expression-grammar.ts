@@ -156,5 +156,11 @@ class Parser {
 
 /** Parses a successCondition / failureCondition; ExpressionSyntaxError says what and where. */
 export function parseCondition(text: string): Node {
-  return new Parser(text, tokenize(text)).parse();
+  try {
+    return new Parser(text, tokenize(text)).parse();
+  } catch (error) {
+    if (error instanceof RangeError)
+      throw new ExpressionSyntaxError(`the condition nests too deeply: ${JSON.stringify(text.slice(0, 40))}…`);
+    throw error;
+  }
 }
