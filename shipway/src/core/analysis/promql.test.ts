@@ -79,10 +79,36 @@ describe('rate and increase: extrapolatedRate', () => {
     expect(values(query(store, 'increase(c[30s])', 60))['{}']).toBeCloseTo(26, 12);
   });
 
-  it('extrapolates only half a spacing when a series starts inside the range', () => {
-    // 4, 14 at 50, 55 s in (30, 60]: spacing 5 s, threshold 5.5 s. To start 20 s >= 5.5: 2.5 s;
-    // zero point 5 s * 4/10 = 2 s < 2.5 s: 2 s. To end 5 s < 5.5: kept. (5 + 2 + 5) / 5 = 2.4:
-    // increase 24.
+  it('extrapolates only half a spacing towards an edge the samples do not come near', () => {
+    // 40, 50 at 50, 55 s in (30, 60]: spacing 5 s, threshold 5.5 s. To start 20 s >= 5.5: only
+    // 2.5 s (zero point 5 s * 40/10 = 20 s is further). To end 5 s < 5.5: kept.
+    // (5 + 2.5 + 5) / 5 = 2.5: increase 25.
+    const late = storeWith([
+      [
+        { __name__: 'c' },
+        [
+          [50, 40],
+          [55, 50],
+        ],
+      ],
+    ]);
+    expect(values(query(late, 'increase(c[30s])', 60))['{}']).toBeCloseTo(25, 12);
+    // 100, 110 at 35, 40 s: to start 5 s kept; to end 20 s >= 5.5: 2.5 s. (5 + 5 + 2.5) / 5 = 2.5.
+    const early = storeWith([
+      [
+        { __name__: 'c' },
+        [
+          [35, 100],
+          [40, 110],
+        ],
+      ],
+    ]);
+    expect(values(query(early, 'increase(c[30s])', 60))['{}']).toBeCloseTo(25, 12);
+  });
+
+  it('clamps at the zero point when that is nearer than half a spacing', () => {
+    // 4, 14 at 50, 55 s: to start 20 s >= 5.5 s gives 2.5 s, but the zero point is
+    // 5 s * 4/10 = 2 s back: 2 s. (5 + 2 + 5) / 5 = 2.4: increase 24.
     const store = storeWith([
       [
         { __name__: 'c' },

@@ -3,6 +3,7 @@ import type { AnalysisRunStatus, Measurement } from './analysis-run-status.js';
 import type { RunMetric } from './analysis-template.js';
 import { evaluateResult, prometheusMeasurement } from './evaluate-result.js';
 import { parsePromql } from './parse-promql.js';
+import { planAnalysis } from './plan-analysis.js';
 import { runAnalysis } from './run-analysis.js';
 
 // Argo Rollouts v1.9.1's measurement semantics on a fixed fake clock. Line numbers cite
@@ -103,7 +104,25 @@ describe('runAnalysis', () => {
   });
 
   it('errors after more than consecutiveErrorLimit (default 4, D line 37) errors in a row, retried every 10 s (A line 233-235)', async () => {
-    const { status, times } = await run([metric({ count: 2, intervalMs: 1000 })], {
+    // The limit comes from the template reader's default: the template does not set it.
+    const [fromTemplate] = planAnalysis(
+      [
+        {
+          metrics: [
+            {
+              name: 'm',
+              count: 2,
+              interval: '1s',
+              successCondition: 'result[0] < 0.5',
+              provider: { prometheus: { query: 'vector(1)' } },
+            },
+          ],
+        },
+      ],
+      [],
+    );
+    expect(fromTemplate?.consecutiveErrorLimit).toBe(4);
+    const { status, times } = await run([fromTemplate ?? metric({})], {
       m: ['error', 'error', 'error', 'error', 'error'],
     });
     expect(status.phase).toBe('Error');
