@@ -8,7 +8,7 @@ type Json = Record<string, unknown>;
  * A Kubernetes API server at the HTTP level for driving the real @kubernetes/client-node: the
  * embedded cluster's API server over an in-memory store, with what tests need on top: every PATCH
  * recorded, verbs forbidden as RBAC would, and a hook that moves the Rollout between a client's
- * GET and its PATCH.
+ * GET and its PATCH. Like the embedded cluster it requires a bearer token, which its kubeconfig carries.
  */
 export class FakeKubeApi {
   readonly patches: RecordedPatch[] = [];
@@ -16,13 +16,18 @@ export class FakeKubeApi {
   beforeNextPatch: (() => void) | undefined;
   readonly store = new ObjectStore();
   readonly replicaSets = { push: (set: Json) => this.store.put(toKubeObject({ ...set, kind: 'ReplicaSet' })) };
+  /** The bearer token the server requires; kubeconfig() writes it for the client. */
+  readonly token = 'test-token';
   private readonly server = new ApiServer(this.store, {
-    authorize: (verb, resource) => !this.forbidden.has(`${verb} ${resource}`),
-    onPatch: (record) => this.patches.push(record),
-    beforePatch: () => {
-      const hook = this.beforeNextPatch;
-      this.beforeNextPatch = undefined;
-      hook?.();
+    token: this.token,
+    hooks: {
+      authorize: (verb, resource) => !this.forbidden.has(`${verb} ${resource}`),
+      onPatch: (record) => this.patches.push(record),
+      beforePatch: () => {
+        const hook = this.beforeNextPatch;
+        this.beforeNextPatch = undefined;
+        hook?.();
+      },
     },
   });
   url = '';
@@ -35,7 +40,7 @@ export class FakeKubeApi {
     return this.server.close();
   }
 
-  kubeconfig(token = 'test-token'): string {
+  kubeconfig(token = this.token): string {
     return [
       'apiVersion: v1',
       'kind: Config',

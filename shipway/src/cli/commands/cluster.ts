@@ -90,7 +90,7 @@ environment on a stable local URL. Its kubeconfig (<state-dir>/kubeconfig) is fo
         output.result(
           result.stopped
             ? `stopped the cluster (pid ${result.pid})`
-            : `the cluster (pid ${result.pid}) was not running`,
+            : `the cluster (pid ${result.pid}) was not running${result.reaped > 0 ? `; stopped ${result.reaped} pod process(es) it left running` : ''}`,
         );
     },
   );
