@@ -1,22 +1,22 @@
+import { getJson, type JsonAnswer } from '../adapters/kubernetes/get-json.js';
 import { loadKubeconfig } from '../adapters/kubernetes/load-kubeconfig.js';
 
-/** How to reach the embedded cluster's own endpoints (/shipway/v1/status): its API and its token. */
+/** How to reach the embedded cluster's own endpoints (/shipway/v1/status). */
 export interface ClusterAccess {
+  /** The API's address, for messages. */
   readonly api: string;
-  readonly token: string | undefined;
+  get(path: string, timeoutMs: number): Promise<JsonAnswer>;
 }
 
 /**
- * The embedded cluster's API address with the bearer token from the kubeconfig it wrote in its
- * state dir, the one place the token is kept (mode 0600). Throws a ConfigError when the
- * kubeconfig cannot be read.
+ * The embedded cluster as the kubeconfig it wrote in its state dir describes it: its address,
+ * the certificate to trust and the bearer token, which is kept there and nowhere else (0600).
+ * Throws a ConfigError when the kubeconfig cannot be read.
  */
-export function clusterAccess(api: string, kubeconfig: string): ClusterAccess {
+export function clusterAccess(kubeconfig: string): ClusterAccess {
   const { config } = loadKubeconfig({ file: kubeconfig, cwd: '/', env: {} });
-  return { api, token: config.getCurrentUser()?.token };
-}
-
-/** The Authorization header for `access`, when it has a token. */
-export function authorization(access: ClusterAccess): Record<string, string> {
-  return access.token === undefined ? {} : { authorization: `Bearer ${access.token}` };
+  return {
+    api: config.getCurrentCluster()?.server ?? '',
+    get: (path, timeoutMs) => getJson(config, path, timeoutMs),
+  };
 }

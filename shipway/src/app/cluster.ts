@@ -90,7 +90,7 @@ export async function clusterStatus(
   options: ClusterOptions,
 ): Promise<{ info: ClusterInfo; environments: EnvironmentState[] }> {
   const info = await readInfo(context, options.stateDir);
-  const access = clusterAccess(info.api, resolve(context.cwd, options.stateDir, 'kubeconfig'));
+  const access = clusterAccess(resolve(context.cwd, options.stateDir, 'kubeconfig'));
   return { info, environments: await fetchClusterStatus(access, 'start it with `shipway cluster up`') };
 }
 

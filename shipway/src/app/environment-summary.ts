@@ -1,6 +1,7 @@
+import type { JsonAnswer } from '../adapters/kubernetes/get-json.js';
 import { ExternalError } from '../core/errors.js';
 import type { EnvironmentState } from '../local/cluster/embedded-cluster.js';
-import { authorization, type ClusterAccess } from './cluster-access.js';
+import type { ClusterAccess } from './cluster-access.js';
 
 export interface EnvironmentSummary {
   readonly environment: string;
@@ -14,12 +15,9 @@ export interface EnvironmentSummary {
 /** The embedded cluster's per-environment state from its API; `hint` says how to bring it back. */
 export async function fetchClusterStatus(access: ClusterAccess, hint: string): Promise<EnvironmentState[]> {
   const { api } = access;
-  let response: Response;
+  let response: JsonAnswer;
   try {
-    response = await fetch(`${api}/shipway/v1/status`, {
-      headers: authorization(access),
-      signal: AbortSignal.timeout(5000),
-    });
+    response = await access.get('/shipway/v1/status', 5000);
   } catch (error) {
     throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, { cause: error, hint });
   }
@@ -27,11 +25,11 @@ export async function fetchClusterStatus(access: ClusterAccess, hint: string): P
     throw new ExternalError('CLUSTER_UNAUTHORIZED', `the embedded cluster at ${api} refused its kubeconfig's token`, {
       hint: 'the kubeconfig in the state dir is from another start of the cluster: restart it (`shipway cluster down`, then `shipway cluster up`)',
     });
-  if (!response.ok)
+  if (response.status !== 200)
     throw new ExternalError('CLUSTER_ERROR', `the embedded cluster at ${api} answered HTTP ${response.status}`, {
       hint,
     });
-  return (await response.json()) as EnvironmentState[];
+  return response.body as EnvironmentState[];
 }
 
 const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
 import { type ClusterProcessInfo, clusterRunning } from '../local/cluster/state-dir.js';
-import { authorization, clusterAccess } from './cluster-access.js';
+import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 
 /** What the local pipeline runs against: GitLab's, the registry's and the cluster's stand-ins. */
@@ -32,9 +32,9 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
-async function answers(url: string, headers: Record<string, string> = {}): Promise<boolean> {
+async function answers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
     await response.arrayBuffer();
     return response.ok;
   } catch {
@@ -60,13 +60,11 @@ function readStack(stateDir: string): ClusterFiles & { readonly stateDir: string
 async function running(files: ReturnType<typeof readStack>): Promise<boolean> {
   const { cluster, registry } = files;
   if (cluster === undefined || registry === undefined || !clusterRunning(cluster)) return false;
-  let headers: Record<string, string>;
-  try {
-    headers = authorization(clusterAccess(cluster.api, join(files.stateDir, 'kubeconfig')));
-  } catch {
-    return false;
-  }
-  return (await answers(`${cluster.api}/shipway/v1/status`, headers)) && (await answers(`http://${registry.url}/v2/`));
+  // The cluster's API answers only over TLS with the token of the kubeconfig it wrote.
+  const status = await Promise.resolve()
+    .then(() => clusterAccess(join(files.stateDir, 'kubeconfig')).get('/shipway/v1/status', 2000))
+    .catch(() => undefined);
+  return status?.status === 200 && (await answers(`http://${registry.url}/v2/`));
 }
 
 /**

@@ -166,7 +166,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
     const line = listed.stdout.split('\n').find((entry) => entry.endsWith(`\trefs/heads/${env.branch}`));
     if (line !== undefined) heads[env.name] = line.split('\t')[0] ?? '';
   }
-  const environments = await environmentSummary(clusterAccess(stack.api, stack.kubeconfig), heads);
+  const environments = await environmentSummary(clusterAccess(stack.kubeconfig), heads);
   return { stack, pipelines, status, environments, ms: Date.now() - started };
 }
 

@@ -1,9 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DISCOVERY } from './api-discovery.js';
 import { bearerMatches, failure, MAX_BODY_BYTES, readLimitedBody, verbOf } from './api-request.js';
 import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
 import { isObject, mergePatchRollout } from './rollout-patch.js';
+import type { ServingCertificate } from './serving-certificate.js';
 
 export interface PatchRecord {
   readonly target: 'status' | 'main';
@@ -26,6 +28,8 @@ export interface ApiServerHooks {
 export interface ApiServerOptions {
   /** The bearer token every request must carry: the kubeconfig's users[].user.token. */
   readonly token: string;
+  /** HTTPS only: kubectl (client-go) sends a bearer token over TLS and never over plain HTTP. */
+  readonly tls: ServingCertificate;
   readonly hooks?: ApiServerHooks;
   /** Namespaces listed besides those of stored Rollouts. */
   readonly namespaces?: () => string[];
@@ -36,10 +40,10 @@ const REPLICA_SETS = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/;
 
 /**
  * The subset of the Kubernetes API that shipway and `kubectl get` need, served from an
- * ObjectStore on 127.0.0.1: discovery, namespaces, Rollouts (get, list, watch, merge-patch of the
- * object and its status subresource, with resourceVersion preconditions) and ReplicaSets by label.
- * Every request must carry the bearer token (401 otherwise, discovery included: there is no
- * anonymous access); other methods than the ones listed get 405; request bodies over 3 MiB, 413.
+ * ObjectStore over HTTPS on 127.0.0.1: discovery, namespaces, Rollouts (get, list, watch,
+ * merge-patch of the object and its status subresource, with resourceVersion preconditions) and
+ * ReplicaSets by label. Every request must carry the bearer token (401 otherwise, discovery
+ * included: there is no anonymous access); other methods get 405; bodies over 3 MiB, 413.
  */
 export class ApiServer {
   private server: Server | undefined;
@@ -56,7 +60,8 @@ export class ApiServer {
   }
 
   async listen(port = 0): Promise<string> {
-    this.server = createServer((request, response) => {
+    const { key, cert } = this.options.tls;
+    this.server = createServer({ key, cert }, (request, response) => {
       this.handle(request, response).catch((error: unknown) =>
         this.send(response, 500, failure(500, 'InternalError', String(error))),
       );
@@ -65,7 +70,7 @@ export class ApiServer {
       this.server?.once('error', reject);
       this.server?.listen(port, '127.0.0.1', resolve);
     });
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 

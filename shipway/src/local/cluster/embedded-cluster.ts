@@ -13,6 +13,7 @@ import { FrontProxy } from './front-proxy.js';
 import { GitSync, type SyncState } from './git-sync.js';
 import { ObjectStore } from './object-store.js';
 import { PodRuntime } from './pod-runtime.js';
+import { createServingCertificate, type ServingCertificate } from './serving-certificate.js';
 import { GIT_WORK_DIR, makePrivate, writePrivateFile } from './state-dir.js';
 
 export interface ClusterOptions {
@@ -52,8 +53,8 @@ export interface ClusterInfo {
 /**
  * The embedded cluster: the API server, Git sync (the Argo CD part), the canary controller (the
  * Argo Rollouts part), pods as processes, and one front proxy per environment. State lives in
- * the state dir (mode 0700): the object store, the kubeconfig (0600, with the API's bearer token,
- * new on every `cluster up`), pulled images, pod logs, the pods' process records, Git scratch
+ * the state dir (mode 0700): the object store, the kubeconfig (0600, with the API's bearer token
+ * and its self-signed certificate, both new on every `cluster up`), pulled images, pod logs, the pods' process records, Git scratch
  * dirs and cluster.json (the API address and each environment's stable URL, reused on the next
  * `cluster up`). The caller claims the state dir first (state-dir.ts: claimStateDir).
  */
@@ -67,6 +68,8 @@ export class EmbeddedCluster {
   private scratch: GitScratch | undefined;
   /** The API's credential: 256 random bits, known only to this process and the kubeconfig. */
   private readonly token = randomBytes(32).toString('base64url');
+  /** The API's TLS key (kept in memory only) and certificate (pinned by the kubeconfig). */
+  private readonly tls: ServingCertificate = createServingCertificate(new Date());
 
   constructor(private readonly options: ClusterOptions) {
     this.store = new ObjectStore(join(options.stateDir, 'objects.json'));
@@ -74,6 +77,7 @@ export class EmbeddedCluster {
     this.controller = new CanaryController(this.store, this.pods);
     this.api = new ApiServer(this.store, {
       token: this.token,
+      tls: this.tls,
       hooks: { extra: new Map([['/shipway/v1/status', () => this.status()]]) },
       namespaces: () => options.config.environments.map((env) => env.namespace),
     });
@@ -90,7 +94,7 @@ export class EmbeddedCluster {
       this.options.apiPort === undefined
         ? await this.api.listen(portOf(previous?.api) ?? 0).catch(() => this.api.listen(0))
         : await this.api.listen(this.options.apiPort);
-    await writePrivateFile(join(this.options.stateDir, 'kubeconfig'), kubeconfig(apiUrl, this.token));
+    await writePrivateFile(join(this.options.stateDir, 'kubeconfig'), kubeconfig(apiUrl, this.token, this.tls.cert));
     const urls: Record<string, string> = {};
     for (const env of this.options.config.environments) {
       const proxy = new FrontProxy(() =>
@@ -164,11 +168,12 @@ function portOf(url: string | undefined): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
-function kubeconfig(server: string, token: string): string {
+function kubeconfig(server: string, token: string, cert: string): string {
+  const authority = Buffer.from(cert).toString('base64');
   return [
     'apiVersion: v1',
     'kind: Config',
-    `clusters: [{name: shipway-embedded, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    `clusters: [{name: shipway-embedded, cluster: {server: "${server}", certificate-authority-data: "${authority}"}}]`,
     `users: [{name: shipway, user: {token: "${token}"}}]`,
     'contexts: [{name: shipway-embedded, context: {cluster: shipway-embedded, user: shipway}}]',
     'current-context: shipway-embedded',
