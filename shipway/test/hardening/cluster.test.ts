@@ -366,6 +366,7 @@ describe('a cluster process killed with SIGKILL', () => {
     const replicas = 'path: /spec/replicas\n        value: 1';
     writeFileSync(overlay, readFileSync(overlay, 'utf8').replace(replicas, replicas.replace('1', '2')));
     git(dir, 'commit', '--quiet', '-am', 'test: dev only, two replicas');
+    git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
     ref = (await fixture.build('v1')).ref;
     // The cluster's own temp dir: leftovers there are the cluster's, not another test's.
     tmp = mkdtempSync(join(tmpdir(), 'shipway-hardening-tmp-'));
