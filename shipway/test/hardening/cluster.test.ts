@@ -9,7 +9,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,7 +67,7 @@ function call(
   if (options.authorization !== undefined) headers.authorization = options.authorization;
   if (options.body !== undefined) headers['content-type'] = 'application/merge-patch+json';
   return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, headers, rejectUnauthorized: false }, (res) => {
+    const req = requestFor(base)(`${base}${path}`, { method, headers, rejectUnauthorized: false }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => {
         text += chunk.toString();
@@ -86,13 +87,19 @@ function call(
   });
 }
 
+/** The request function for the URL's scheme (the probes also run against the plain-HTTP API of old). */
+function requestFor(url: string) {
+  return url.startsWith('https:') ? httpsRequest : httpRequest;
+}
+
 describe('the cluster API', () => {
   let fixture: GitFixture;
   let cluster: EmbeddedCluster;
   let api: string;
   let stateDir: string;
   const kubeconfig = () => join(stateDir, 'kubeconfig');
-  const token = () => parse(readFileSync(kubeconfig(), 'utf8')).users[0].user.token as string;
+  // '' when the kubeconfig has none (as before the fix), so that the probes still run and fail on their assertions.
+  const token = () => String(parse(readFileSync(kubeconfig(), 'utf8')).users[0].user.token ?? '');
   const bearer = () => `Bearer ${token()}`;
   const getRollout = async () => (await call(api, 'GET', ITEM, { authorization: bearer() })).body;
   const start = async () => {
@@ -160,7 +167,7 @@ describe('the cluster API', () => {
     ])('%s %s → 401 Unauthorized without it or with a wrong one', async (method, path, body) => {
       const wrong = [
         undefined,
-        `Bearer ${'A'.repeat(token().length)}`,
+        `Bearer ${'A'.repeat(token().length || 43)}`,
         `Bearer ${token()}x`,
         `Bearer ${token().slice(0, -1)}`,
         'Bearer ',
@@ -181,7 +188,9 @@ describe('the cluster API', () => {
       }
     });
 
-    it('so the anonymous NODE_OPTIONS patch and abort changed nothing', async () => {
+    it('an anonymous NODE_OPTIONS patch and abort → 401, and they changed nothing', async () => {
+      expect((await call(api, 'PATCH', ITEM, { body: nodeOptions })).status).toBe(401);
+      expect((await call(api, 'PATCH', `${ITEM}/status`, { body: '{"status":{"abort":true}}' })).status).toBe(401);
       const rollout = await getRollout();
       expect(rollout.spec).toEqual(ROLLOUT.spec);
       expect((rollout.status as Json).abort).toBeUndefined();
@@ -307,7 +316,7 @@ describe('the cluster API', () => {
     it('stops reading a chunked body once it passes 3 MiB: the 413 comes while the client is still sending', async () => {
       const status = await new Promise<number>((resolve, reject) => {
         const headers = { authorization: bearer(), 'content-type': 'application/merge-patch+json' };
-        const req = request(`${api}${ITEM}`, { method: 'PATCH', headers, rejectUnauthorized: false }, (res) => {
+        const req = requestFor(api)(`${api}${ITEM}`, { method: 'PATCH', headers, rejectUnauthorized: false }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
           req.destroy();
@@ -373,7 +382,13 @@ describe('a cluster process killed with SIGKILL', () => {
   }, 240_000);
 
   afterAll(async () => {
-    for (const child of clusters) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // A cluster still up is stopped as `cluster down` stops it, so that its pods go with it.
+    for (const child of clusters.filter((each) => each.exitCode === null && each.signalCode === null)) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(30_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     for (const proc of seen.filter(running)) {
       for (const target of [-proc.pid, proc.pid])
         try {
@@ -382,7 +397,7 @@ describe('a cluster process killed with SIGKILL', () => {
     }
     await fixture?.stop();
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
-  }, 60_000);
+  }, 90_000);
 
   function clusterUp(): ChildProcess {
     const child = spawnShipway(dir, ['cluster', 'up', '--state-dir', STATE], { ...fixture.env, TMPDIR: tmp });
