@@ -17,7 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startCluster } from '../../src/app/cluster.js';
+import { startCluster, stopCluster } from '../../src/app/cluster.js';
+import { clusterAccess } from '../../src/app/cluster-access.js';
+import { environmentSummary } from '../../src/app/environment-summary.js';
 import type { EmbeddedCluster } from '../../src/local/cluster/embedded-cluster.js';
 import { type ClusterFixture, createClusterFixture } from '../support/cluster-fixture.js';
 import { createGitFixture, type GitFixture, git } from '../support/git-fixture.js';
@@ -481,4 +483,28 @@ describe('a cluster process killed with SIGKILL', () => {
     expect(secondPods.filter(running)).toEqual([]);
     expect(secondScratch.filter((path) => existsSync(path))).toEqual([]);
   }, 300_000);
+});
+
+describe('the local stack of `shipway run`', () => {
+  it('finds the cluster it started through its kubeconfig: reused by the next run, and summarised', async () => {
+    const fixture = createGitFixture();
+    const context = { cwd: fixture.work, env: process.env, progress: () => {} };
+    // From dist: the stack starts `cluster up` as a process of the built CLI beside it.
+    const { ensureLocalStack } = await import('../../dist/app/local-stack.js');
+    try {
+      const first = await ensureLocalStack(context);
+      expect(first.started).toBe(true);
+      const again = await ensureLocalStack(context);
+      expect([again.started, again.pid]).toEqual([false, first.pid]);
+      const summary = await environmentSummary(clusterAccess(first.kubeconfig), {}, 0);
+      expect(summary.map((entry) => [entry.environment, entry.phase])).toEqual([
+        ['dev', 'NotSynced'],
+        ['stage', 'NotSynced'],
+        ['prod', 'NotSynced'],
+      ]);
+    } finally {
+      await stopCluster(context, { stateDir: join(fixture.work, '.shipway/cluster') }).catch(() => undefined);
+      fixture.cleanup();
+    }
+  }, 120_000);
 });
