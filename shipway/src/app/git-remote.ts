@@ -62,9 +62,3 @@ export function identityFrom(env: AppContext['env']): GitIdentity {
     email: env.GITLAB_USER_EMAIL || env.GIT_AUTHOR_EMAIL || 'shipway@localhost',
   };
 }
-
-export function secretsIn(env: AppContext['env']): string[] {
-  return [env.SHIPWAY_GIT_TOKEN, env.CI_PUSH_TOKEN, env.CI_JOB_TOKEN].filter(
-    (value): value is string => value !== undefined && value.length >= 4,
-  );
-}

@@ -42,6 +42,11 @@ export type OverlayUpdate =
 
 const MAX_ATTEMPTS = 12;
 
+/** How status, rollback and the others say that an environment's branch is not there yet. */
+export function branchMissing(branch: string): string {
+  return `branch ${branch} does not exist yet`;
+}
+
 export async function openScratch(context: AppContext, config: ShipwayConfig): Promise<GitScratch> {
   const remote = await resolveRemote(context, config.git.remote);
   if (remote.hadEmbeddedCredentials) {
@@ -75,7 +80,11 @@ export async function readOverlayAt(scratch: GitScratch, commit: string, env: En
       return { file, text, document, images: readImages(document) };
     } catch (error) {
       if (error instanceof ConfigError)
-        throw new ConfigError(`${file} on ${env.branch}: ${error.message}`, { code: error.code, cause: error });
+        throw new ConfigError(`${file} on ${env.branch}: ${error.message}`, {
+          code: error.code,
+          hint: error.hint,
+          cause: error,
+        });
       throw error;
     }
   }

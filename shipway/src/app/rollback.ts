@@ -1,5 +1,7 @@
 import type { GitScratch } from '../adapters/git/git-scratch.js';
 import type { EnvironmentConfig } from '../core/config/shipway-config.js';
+import { UsageError } from '../core/errors.js';
+import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../core/image-ref.js';
 import type { KustomizeImage } from '../core/kustomize/set-image.js';
 import { formatEntry } from '../core/promotion/plan-promotion.js';
 import { formatPromotionMessage } from '../core/promotion/promotion-message.js';
@@ -7,6 +9,7 @@ import type { AppContext } from './context.js';
 import { requireEnvironment } from './find-environment.js';
 import { loadShipwayConfig } from './load-config.js';
 import {
+  branchMissing,
   type OverlayDecision,
   type OverlayState,
   openScratch,
@@ -58,14 +61,35 @@ function pick(entries: readonly HistoricImage[], current: KustomizeImage | undef
   return entries.find((entry) => entry.commit.startsWith(to.toLowerCase()) && to.length >= 7);
 }
 
+/** `--to` names a commit (abbreviated to 7 or more hex digits; 64 for SHA-256 repositories) or a digest. */
+function checkTarget(to: string | undefined): void {
+  if (to === undefined || (to.includes(':') ? isPinnableDigest(to) : /^[0-9a-f]{7,64}$/i.test(to))) return;
+  throw new UsageError(`--to ${JSON.stringify(to)} is neither a commit nor an OCI digest`, {
+    code: 'ROLLBACK_TARGET_INVALID',
+    hint: `pass a commit of the branch (7 or more hex digits) or a digest; ${PINNABLE_DIGEST_HINT}`,
+  });
+}
+
+/** Nothing to roll back to on a branch that was never written; said as `status` says it. */
+function missingBranch(env: EnvironmentConfig): OverlayDecision {
+  return {
+    kind: 'refused',
+    code: 'ROLLBACK_BRANCH_MISSING',
+    reason: `${env.name} has nothing to roll back: ${branchMissing(env.branch)}`,
+    hint: `promote an image to ${env.name} first (shipway promote ${env.name} --image <ref> or --from <env>)`,
+  };
+}
+
 /** `shipway rollback`: pin the image the environment had before, as a new commit on its branch. */
 export async function rollback(context: AppContext, options: RollbackOptions): Promise<RollbackResult> {
   const config = await loadShipwayConfig(context, options.configFile);
   const env = requireEnvironment(config, options.environment);
+  checkTarget(options.to);
   const scratch = await openScratch(context, config);
   const chosen: { entry?: HistoricImage } = {};
   try {
     const decide = async (state: OverlayState): Promise<OverlayDecision> => {
+      if (state.tip === null) return missingBranch(env);
       const current = state.images.find((image) => image.name === config.image.name);
       const entry = pick(await history(scratch, env, state, config.image.name), current, options.to);
       if (entry?.image === undefined) {

@@ -3,6 +3,7 @@ import { loadKubeconfig } from '../adapters/kubernetes/load-kubeconfig.js';
 import { ConflictError, RolloutApi } from '../adapters/kubernetes/rollout-api.js';
 import type { EnvironmentConfig } from '../core/config/shipway-config.js';
 import { ExternalError, RefusedError, UsageError } from '../core/errors.js';
+import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../core/image-ref.js';
 import { planRolloutAction, type RolloutPatch, type RolloutVerb } from '../core/rollout/plan-rollout-action.js';
 import type { Rollout } from '../core/rollout/rollout-object.js';
 import { type RolloutView, rolloutView } from '../core/rollout/rollout-view.js';
@@ -165,10 +166,50 @@ const MAX_CONFLICTS = 5;
  * each carrying the resourceVersion it was computed from. A 409 means the Rollout moved: read it
  * again and plan again (the plugin patches blindly and can act on a state it never saw).
  */
+function isNotFound(error: unknown): boolean {
+  return error instanceof ExternalError && error.code === 'ROLLOUT_NOT_FOUND';
+}
+
+/**
+ * Sends the plan's patches in order, each carrying the resourceVersion of the Rollout it was
+ * computed from (the one read, then each patch's answer). A 404 on the status patch means the
+ * CRD has no status subresource: the plugin then sends its unified patch to the Rollout instead
+ * of the spec patch (promote.go PromoteRollout, v1.9.1 lines 118-127), and so does shipway.
+ */
+async function sendPlan(
+  target: Target,
+  read: Rollout,
+  plan: { readonly patches: readonly RolloutPatch[]; readonly unified: RolloutPatch | null },
+): Promise<{ rollout: Rollout; sent: RolloutPatch[] }> {
+  let rollout = read;
+  const sent: RolloutPatch[] = [];
+  const apply = async (patch: RolloutPatch) => {
+    const body = { ...patch.body, metadata: { resourceVersion: rollout.metadata.resourceVersion } };
+    rollout = await target.api.patch(target.namespace, target.name, patch.target, body);
+    sent.push(patch);
+  };
+  for (const patch of plan.patches) {
+    try {
+      await apply(patch);
+    } catch (error) {
+      if (patch.target !== 'status' || plan.unified === null || !isNotFound(error)) throw error;
+      await apply(plan.unified);
+      break;
+    }
+  }
+  return { rollout, sent };
+}
+
 export async function rolloutAction(
   context: AppContext,
   options: RolloutOptions & { readonly verb: RolloutVerb; readonly expectDigest?: string | undefined },
 ): Promise<RolloutActionResult> {
+  if (options.expectDigest !== undefined && !isPinnableDigest(options.expectDigest)) {
+    throw new UsageError(`--expect-digest ${JSON.stringify(options.expectDigest)} is not an OCI digest`, {
+      code: 'DIGEST_INVALID',
+      hint: PINNABLE_DIGEST_HINT,
+    });
+  }
   const target = await openTarget(context, options);
   const base = { environment: target.env.name, rollout: target.name, namespace: target.namespace, verb: options.verb };
   for (let conflicts = 0; conflicts <= MAX_CONFLICTS; conflicts += 1) {
@@ -184,13 +225,9 @@ export async function rolloutAction(
         conflicts,
         view: await viewOf(target, rollout),
       };
-    const sent: RolloutPatch[] = [];
+    let sent: readonly RolloutPatch[];
     try {
-      for (const patch of plan.patches) {
-        const body = { ...patch.body, metadata: { resourceVersion: rollout.metadata.resourceVersion } };
-        rollout = await target.api.patch(target.namespace, target.name, patch.target, body);
-        sent.push(patch);
-      }
+      ({ rollout, sent } = await sendPlan(target, rollout, plan));
     } catch (error) {
       if (error instanceof ConflictError) {
         context.progress(`rollout ${target.name} changed while ${VERB_ING[options.verb]}; reading it again`);
@@ -240,7 +277,7 @@ export async function abortRollout(
   if (!options.revert) return { abort, rollback: null };
   const stableImage = abort.view.stable.image;
   const digest = stableImage?.includes('@') === true ? stableImage.slice(stableImage.indexOf('@') + 1) : undefined;
-  if (digest === undefined) {
+  if (digest === undefined || !isPinnableDigest(digest)) {
     throw new ExternalError(
       'STABLE_IMAGE_UNKNOWN',
       `aborted, but the stable revision ${abort.view.stable.revision ?? '(none)'} has no image digest to pin in Git`,

@@ -50,11 +50,14 @@ export async function setImage(context: AppContext, dir: string, args: readonly 
     });
   }
   const changed = setImagesInDocument(document, requested);
+  // The edited document is checked as a file would be read back, before anything is written: a
+  // refusal leaves the file byte-for-byte as it was.
+  const images = readImages(document);
   if (changed) {
     // Write beside and rename, so a crash never leaves half a kustomization behind.
     const temporary = `${file}.shipway-${process.pid}.tmp`;
     await writeFile(temporary, formatKustomization(document));
     await rename(temporary, file);
   }
-  return { file, changed, images: readImages(document) };
+  return { file, changed, images };
 }

@@ -4,7 +4,7 @@ import { formatEntry } from '../core/promotion/plan-promotion.js';
 import { parsePromotionTrailers } from '../core/promotion/promotion-message.js';
 import type { AppContext } from './context.js';
 import { loadShipwayConfig } from './load-config.js';
-import { openScratch, readOverlayAt } from './overlay-branch.js';
+import { branchMissing, openScratch, readOverlayAt } from './overlay-branch.js';
 
 export interface EnvironmentStatus {
   readonly branch: string;
@@ -39,7 +39,7 @@ export async function status(
       const base = { branch: env.branch, gate: env.gate };
       const tip = await scratch.fetchBranch(env.branch);
       if (tip === null) {
-        environments[env.name] = { ...base, ...EMPTY, problem: `branch ${env.branch} does not exist yet` };
+        environments[env.name] = { ...base, ...EMPTY, problem: branchMissing(env.branch) };
         continue;
       }
       try {

@@ -1,3 +1,6 @@
+import { createRedactor } from '../core/secrets/redact.js';
+import { secretsIn } from '../core/secrets/secret-variables.js';
+
 /** The streams and process facts a command may use; tests pass their own. */
 export interface CliIo {
   readonly cwd: string;
@@ -10,7 +13,7 @@ export interface CliIo {
   readonly ask?: (question: string) => Promise<string>;
 }
 
-/** Results to stdout, progress to stderr, secrets removed from both: the one redaction point. */
+/** Results to stdout, progress to stderr. */
 export interface Output {
   readonly json: boolean;
   result(text: string): void;
@@ -18,15 +21,21 @@ export interface Output {
   progress(text: string): void;
 }
 
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+/**
+ * The one redaction point: the streams every command, commander's own messages and the error
+ * report write through, with the values of the secret variables (core/secrets) removed.
+ */
+export function redactingIo(io: CliIo): CliIo {
+  const redact = createRedactor(secretsIn(io.env));
+  return { ...io, stdout: (text) => io.stdout(redact(text)), stderr: (text) => io.stderr(redact(text)) };
 }
 
-export function createOutput(io: CliIo, json: boolean, secrets: readonly string[]): Output {
+/** Writes to `io`, which runCli has already made redacting. */
+export function createOutput(io: CliIo, json: boolean): Output {
   return {
     json,
-    result: (text) => io.stdout(redact(`${text}\n`, secrets)),
-    data: (value) => io.stdout(redact(`${JSON.stringify(value, null, 2)}\n`, secrets)),
-    progress: (text) => io.stderr(redact(`${text}\n`, secrets)),
+    result: (text) => io.stdout(`${text}\n`),
+    data: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
+    progress: (text) => io.stderr(`${text}\n`),
   };
 }

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { secretsIn } from '../app/git-remote.js';
 import { ConfigError, ShipwayError } from '../core/errors.js';
 import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
@@ -15,7 +14,7 @@ import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
-import { type CliIo, redact } from './io.js';
+import { type CliIo, redactingIo } from './io.js';
 
 const DESCRIPTION = 'Deliver a service through GitLab CI, an OCI registry and Argo CD / Argo Rollouts.';
 const ABOUT = `
@@ -54,8 +53,7 @@ export function buildProgram(io: CliIo): Command {
 }
 
 function report(io: CliIo, error: unknown): number {
-  const secrets = secretsIn(io.env);
-  const say = (text: string) => io.stderr(redact(`${text}\n`, secrets));
+  const say = (text: string) => io.stderr(`${text}\n`);
   if (error instanceof ShipwayError) {
     say(`shipway: ${error.message}`);
     if (error instanceof ConfigError) for (const problem of error.problems) say(`  - ${problem}`);
@@ -67,8 +65,13 @@ function report(io: CliIo, error: unknown): number {
   return EXIT.bug;
 }
 
-/** Runs one command line and returns the exit code. Never calls process.exit. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * Runs one command line and returns the exit code. Never calls process.exit. Everything it
+ * prints (results, progress, commander's usage errors, the error report) goes through one
+ * redacting pair of streams.
+ */
+export async function runCli(argv: readonly string[], unsafeIo: CliIo): Promise<number> {
+  const io = redactingIo(unsafeIo);
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

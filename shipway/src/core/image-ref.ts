@@ -16,8 +16,15 @@ const HOST =
   '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?';
 const REPOSITORY = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[\w][\w.-]{0,127}$/;
+// OCI image-spec v1.1.1 descriptor.md, "Digests": the grammar every digest string must match (with
+// at least 32 encoded characters, as the distribution reference grammar asks).
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
+// Same file, "Registered algorithms": sha256 and sha512, whose encoded part MUST be lowercase hex
+// of the hash's length ("[A-F] MUST NOT be used").
+const REGISTERED: ReadonlyMap<string, RegExp> = new Map([
+  ['sha256', /^[a-f0-9]{64}$/],
+  ['sha512', /^[a-f0-9]{128}$/],
+]);
 
 export function isValidRepository(repository: string): boolean {
   return repository.length <= 255 && REPOSITORY.test(repository);
@@ -27,21 +34,42 @@ export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
 }
 
+/**
+ * A digest as the distribution API may carry it (the embedded registry's routes, manifests):
+ * it matches the OCI grammar, and a registered algorithm has its exact encoding. The spec asks
+ * implementations to let unregistered algorithms through, so `sha384:…` passes here.
+ */
 export function isValidDigest(digest: string): boolean {
-  return DIGEST.test(digest) && (!digest.startsWith('sha256:') || SHA256.test(digest));
+  if (!DIGEST.test(digest)) return false;
+  const encoding = REGISTERED.get(digest.slice(0, digest.indexOf(':')));
+  return encoding === undefined || encoding.test(digest.slice(digest.indexOf(':') + 1));
 }
+
+/**
+ * A digest shipway will pin an image by, from the user or a file: a registered OCI algorithm
+ * only (`sha256:` + 64, `sha512:` + 128 lowercase hex), so a typo or `md5:` never reaches a
+ * kustomization, a gate or a rollback.
+ */
+export function isPinnableDigest(digest: string): boolean {
+  const colon = digest.indexOf(':');
+  const encoding = REGISTERED.get(digest.slice(0, colon));
+  return colon > 0 && encoding !== undefined && encoding.test(digest.slice(colon + 1));
+}
+
+/** What a pinnable digest looks like, for the hints of every command that takes one. */
+export const PINNABLE_DIGEST_HINT = 'a digest is sha256:<64 lowercase hex> or sha512:<128 lowercase hex>';
 
 /** Parses `repo[:tag][@digest]`; throws UsageError naming what is wrong. */
 export function parseImageRef(text: string): ImageRef {
   const invalid = (why: string) =>
     new UsageError(`invalid image reference ${JSON.stringify(text)}: ${why}`, {
       code: 'IMAGE_REF_INVALID',
-      hint: 'use repository[:tag][@sha256:<64 hex>], e.g. registry.example.com/team/hello:1.2.0@sha256:…',
+      hint: `use repository[:tag][@digest], e.g. registry.example.com/team/hello:1.2.0@sha256:…; ${PINNABLE_DIGEST_HINT}`,
     });
   const at = text.indexOf('@');
   const named = at === -1 ? text : text.slice(0, at);
   const digest = at === -1 ? null : text.slice(at + 1);
-  if (digest !== null && !isValidDigest(digest)) throw invalid(`bad digest ${JSON.stringify(digest)}`);
+  if (digest !== null && !isPinnableDigest(digest)) throw invalid(`bad digest ${JSON.stringify(digest)}`);
   const colon = named.lastIndexOf(':');
   const hasTag = colon > named.lastIndexOf('/');
   const repository = hasTag ? named.slice(0, colon) : named;

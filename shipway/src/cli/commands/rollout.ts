@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RolloutOptions, WaitFor } from '../../app/rollout.js';
 import { parseDuration } from '../../core/duration.js';
 import { RefusedError, UsageError } from '../../core/errors.js';
+import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../../core/image-ref.js';
 import type { RolloutView } from '../../core/rollout/rollout-view.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo, Output } from '../io.js';
@@ -54,9 +55,11 @@ function parseWaitFor(text: string): WaitFor {
   if (text === 'healthy' || text === 'paused') return { kind: text };
   const step = /^step=(\d+)$/.exec(text);
   if (step !== null) return { kind: 'step', step: Number(step[1]) };
-  const digest = /^digest=(sha256:[0-9a-f]{64})$/.exec(text);
-  if (digest !== null) return { kind: 'digest', digest: digest[1] ?? '' };
-  throw new UsageError(`--for must be healthy, paused, step=<n> or digest=sha256:<hex>, got ${JSON.stringify(text)}`);
+  if (text.startsWith('digest=') && isPinnableDigest(text.slice('digest='.length)))
+    return { kind: 'digest', digest: text.slice('digest='.length) };
+  throw new UsageError(`--for must be healthy, paused, step=<n> or digest=<digest>, got ${JSON.stringify(text)}`, {
+    hint: PINNABLE_DIGEST_HINT,
+  });
 }
 
 export function registerRollout(program: Command, io: CliIo): void {

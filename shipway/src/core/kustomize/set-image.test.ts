@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { formatKustomization, mergeImages, parseSetImageArgs, setImagesInDocument } from './set-image.js';
+import { formatKustomization, mergeImages, parseSetImageArgs, readImages, setImagesInDocument } from './set-image.js';
 
 const D = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const entry = (name: string, newName = '', newTag = '', digest = '') => ({ name, newName, newTag, digest });
@@ -25,10 +25,29 @@ describe('parseSetImageArgs: every form `kustomize edit set image` accepts', () 
     expect(() => parseSetImageArgs([])).toThrow(/^no image specified$/);
   });
 
-  it.each(['app', 'a=b=c', 'app:bad tag', ''])('rejects %j with the list of accepted forms', (arg) => {
-    expect(() => parseSetImageArgs([arg])).toThrow(
-      /^invalid format of image, use one of the following options:\n- <image>=<newimage>:<newtag>/,
-    );
+  it.each(['app', 'a=b=c', 'app:bad tag', '', '=x:y', ':v1', `@${D}`, `app@${D}@${D}`, 'a=b@c@d'])(
+    'rejects %j with the list of accepted forms',
+    (arg) => {
+      expect(() => parseSetImageArgs([arg])).toThrow(
+        /^invalid format of image, use one of the following options:\n- <image>=<newimage>:<newtag>/,
+      );
+    },
+  );
+
+  it.each([`app@sha256:${'A'.repeat(64)}`, `app@md5:${'a'.repeat(32)}`, 'app=reg/app:v1@sha256:abc'])(
+    'rejects %j: only OCI registered digests (sha256, sha512) are pinned',
+    (arg) => {
+      expect(() => parseSetImageArgs([arg])).toThrow(/^invalid digest /);
+    },
+  );
+
+  it('accepts sha512 and * for the digest', () => {
+    const long = `sha512:${'ab'.repeat(64)}`;
+    expect(parseSetImageArgs([`app@${long}`, 'db@*'])).toEqual([entry('app', '', '', long), entry('db', '', '', '*')]);
+  });
+
+  it('checks every argument before returning any: one bad one anywhere rejects the call', () => {
+    expect(() => parseSetImageArgs(['app:v2', 'db:16', ':v1'])).toThrow(/invalid format/);
   });
 
   it('a later argument for the same name wins', () => {
@@ -128,5 +147,22 @@ images:
     expect(() => setImagesInDocument(parseDocument('images:\n  - newTag: v1\n'), [entry('x')])).toThrow(
       'images[0].name is required',
     );
+  });
+});
+
+describe('readImages: digests in a kustomization are OCI digests', () => {
+  it.each([`sha256:${'A'.repeat(64)}`, `md5:${'a'.repeat(32)}`, 'sha256:abc'])(
+    'rejects digest: %s with its path',
+    (digest) => {
+      const document = parseDocument(`images:\n  - name: db\n    newTag: "16"\n  - name: app\n    digest: ${digest}\n`);
+      expect(() => readImages(document)).toThrow(`images[1].digest ${JSON.stringify(digest)} is not an OCI digest`);
+    },
+  );
+
+  it('reads sha256 and sha512 digests', () => {
+    const long = `sha512:${'ab'.repeat(64)}`;
+    expect(readImages(parseDocument(`images:\n  - name: app\n    digest: ${long}\n`))).toEqual([
+      entry('app', '', '', long),
+    ]);
   });
 });

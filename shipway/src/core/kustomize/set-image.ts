@@ -1,5 +1,6 @@
 import { type Document, isMap, isScalar, isSeq, parse, Scalar, type YAMLMap, YAMLSeq } from 'yaml';
 import { ConfigError, UsageError } from '../errors.js';
+import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../image-ref.js';
 
 /**
  * One `images:` entry of a kustomization, with kustomize's own field names. As in kustomize's
@@ -37,7 +38,8 @@ interface Overwrite {
 
 function parseOverwrite(arg: string, nameAlone: boolean): Overwrite | undefined {
   const parts = arg.split('@');
-  if (parts.length > 1) {
+  if (parts.length > 2) return undefined;
+  if (parts.length === 2) {
     const [named = '', digest = ''] = parts;
     const tagged = TAG_PATTERN.exec(named);
     return tagged === null ? { name: named, tag: '', digest } : { name: tagged[1] ?? '', tag: tagged[2] ?? '', digest };
@@ -48,29 +50,47 @@ function parseOverwrite(arg: string, nameAlone: boolean): Overwrite | undefined 
   return undefined;
 }
 
-function parseArgument(arg: string): KustomizeImage {
+function parseArgument(arg: string): KustomizeImage | undefined {
   const sides = arg.split('=');
-  const invalid = () =>
-    new UsageError(`${INVALID_ARGUMENT}\n(got ${JSON.stringify(arg)})`, { code: 'IMAGE_ARG_INVALID' });
   if (sides.length === 2) {
     const [name = '', target = ''] = sides;
     const overwrite = parseOverwrite(target, true);
-    if (overwrite === undefined) throw invalid();
+    if (overwrite === undefined) return undefined;
     return { name, newName: overwrite.name, newTag: overwrite.tag, digest: overwrite.digest };
   }
+  if (sides.length > 2) return undefined;
   const overwrite = parseOverwrite(arg, false);
-  if (overwrite === undefined) throw invalid();
+  if (overwrite === undefined) return undefined;
   return { name: overwrite.name, newName: '', newTag: overwrite.tag, digest: overwrite.digest };
 }
 
-/** Parses `kustomize edit set image` arguments; later arguments for the same name win. */
+/**
+ * One argument, checked whole: kustomize's forms, plus what kustomize lets through and then
+ * writes as a broken entry: an empty image name (`=x:y`, `:v1`, `@sha256:…`) and a digest that
+ * is not an OCI digest (a `*` keeps the one in the file).
+ */
+function checkArgument(arg: string): KustomizeImage {
+  const image = parseArgument(arg);
+  if (image === undefined || image.name === '' || image.name === PRESERVE) {
+    throw new UsageError(`${INVALID_ARGUMENT}\n(got ${JSON.stringify(arg)})`, { code: 'IMAGE_ARG_INVALID' });
+  }
+  if (image.digest !== '' && image.digest !== PRESERVE && !isPinnableDigest(image.digest)) {
+    throw new UsageError(`invalid digest ${JSON.stringify(image.digest)} in ${JSON.stringify(arg)}`, {
+      code: 'IMAGE_ARG_INVALID',
+      hint: PINNABLE_DIGEST_HINT,
+    });
+  }
+  return image;
+}
+
+/**
+ * Parses `kustomize edit set image` arguments; later arguments for the same name win. Every
+ * argument is checked before any is used, so a bad one anywhere changes nothing.
+ */
 export function parseSetImageArgs(args: readonly string[]): KustomizeImage[] {
   if (args.length === 0) throw new UsageError('no image specified', { code: 'IMAGE_ARG_MISSING' });
   const byName = new Map<string, KustomizeImage>();
-  for (const arg of args) {
-    const image = parseArgument(arg);
-    byName.set(image.name, image);
-  }
+  for (const image of args.map(checkArgument)) byName.set(image.name, image);
   return [...byName.values()];
 }
 
@@ -119,12 +139,14 @@ export function readImages(document: Document): KustomizeImage[] {
     if (!isMap(item)) throw new ConfigError(`${path} must be a mapping`, { code: 'KUSTOMIZATION_INVALID' });
     const name = field(item, 'name', path);
     if (name === '') throw new ConfigError(`${path}.name is required`, { code: 'KUSTOMIZATION_INVALID' });
-    return {
-      name,
-      newName: field(item, 'newName', path),
-      newTag: field(item, 'newTag', path),
-      digest: field(item, 'digest', path),
-    };
+    const digest = field(item, 'digest', path);
+    if (digest !== '' && !isPinnableDigest(digest)) {
+      throw new ConfigError(`${path}.digest ${JSON.stringify(digest)} is not an OCI digest`, {
+        code: 'KUSTOMIZATION_INVALID',
+        hint: PINNABLE_DIGEST_HINT,
+      });
+    }
+    return { name, newName: field(item, 'newName', path), newTag: field(item, 'newTag', path), digest };
   });
 }
 

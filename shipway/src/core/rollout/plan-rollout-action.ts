@@ -9,7 +9,17 @@ export interface RolloutPatch {
 }
 
 export type RolloutPlan =
-  | { readonly kind: 'patches'; readonly patches: readonly RolloutPatch[] }
+  | {
+      readonly kind: 'patches';
+      /** In order: the status patch (if any), then the spec patch (if any). */
+      readonly patches: readonly RolloutPatch[];
+      /**
+       * Sent to the Rollout instead of the spec patch when the status patch answers 404: a
+       * cluster whose Rollout CRD has no status subresource (Argo Rollouts v0.9) takes spec and
+       * status in one patch (promote.go PromoteRollout, lines 111-127).
+       */
+      readonly unified: RolloutPatch | null;
+    }
   | { readonly kind: 'noop'; readonly reason: string }
   | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly hint: string };
 
@@ -20,6 +30,7 @@ export function templateDigest(rollout: Rollout): string | undefined {
   return at === -1 ? undefined : image.slice(at + 1);
 }
 
+/** promote.go isInconclusive (lines 138-140). */
 function isInconclusive(rollout: Rollout): boolean {
   return (
     rollout.spec.strategy?.canary !== undefined &&
@@ -27,6 +38,11 @@ function isInconclusive(rollout: Rollout): boolean {
   );
 }
 
+/**
+ * The step index after the current one, as getPatches computes it (lines 177-181, 191-197): the
+ * current index plus one, except that an index already at (or past) the end stays where it is.
+ * Undefined when GetCurrentCanaryStep returns no index: not a canary, or a canary without steps.
+ */
 function nextStepIndex(rollout: Rollout): number | undefined {
   const current = currentCanaryStep(rollout);
   if (current === undefined) return undefined;
@@ -34,32 +50,68 @@ function nextStepIndex(rollout: Rollout): number | undefined {
   return current.index < steps ? current.index + 1 : current.index;
 }
 
+/** The three patches getPatches returns; null where it leaves one nil. */
+interface PluginPatches {
+  readonly spec: Record<string, unknown> | null;
+  readonly status: Record<string, unknown> | null;
+  readonly unified: Record<string, unknown> | null;
+}
+
+const UNPAUSE = { spec: { paused: false } };
+
 /**
- * The plugin's `promote` (argo-rollouts pkg/kubectl-argo-rollouts/cmd/promote/promote.go,
- * getPatches): unpause spec.paused; an inconclusive analysis that paused the controller gets its
- * pause conditions and controllerPause cleared and the step skipped; otherwise pause conditions
- * are cleared; otherwise, for a canary that is not manually paused, the current step is skipped.
- * The status patch goes first, then the spec patch.
+ * getPatches' default branch, the plain `promote` (argo-rollouts v1.9.1
+ * pkg/kubectl-argo-rollouts/cmd/promote/promote.go, lines 168-201). spec.paused is unpaused
+ * whatever else happens (170-172). Then exactly one of: an inconclusive step analysis that paused
+ * the controller gets pause conditions and controllerPause cleared and the step advanced (176-183;
+ * a canary without steps gets no status patch at all); other pause conditions are cleared
+ * (184-185); any other canary with steps, paused by hand or not, advances one step (186-200).
  */
-function planPromote(rollout: Rollout): RolloutPlan {
+function promotePatches(rollout: Rollout): PluginPatches {
   const status = rollout.status ?? {};
-  const paused = rollout.spec.paused === true;
+  const spec = rollout.spec.paused === true ? UNPAUSE : null;
   const pauseConditions = (status.pauseConditions ?? []).length;
-  const patches: RolloutPatch[] = [];
   const next = nextStepIndex(rollout);
-  if (isInconclusive(rollout) && pauseConditions > 0 && status.controllerPause === true && next !== undefined) {
-    patches.push({
-      target: 'status',
-      body: { status: { pauseConditions: null, controllerPause: false, currentStepIndex: next } },
-    });
-  } else if (pauseConditions > 0) {
-    patches.push({ target: 'status', body: { status: { pauseConditions: null } } });
-  } else if (rollout.spec.strategy?.canary !== undefined && !paused && next !== undefined) {
-    patches.push({ target: 'status', body: { status: { pauseConditions: null, currentStepIndex: next } } });
+  const unpauseAndClear = { spec: { paused: false }, status: { pauseConditions: null } };
+  if (isInconclusive(rollout) && pauseConditions > 0 && status.controllerPause === true) {
+    const statusPatch =
+      next === undefined ? null : { status: { pauseConditions: null, controllerPause: false, currentStepIndex: next } };
+    return { spec, status: statusPatch, unified: unpauseAndClear };
   }
-  if (paused) patches.push({ target: 'main', body: { spec: { paused: false } } });
-  if (patches.length === 0) return { kind: 'noop', reason: `rollout ${rollout.metadata.name} has nothing to promote` };
-  return { kind: 'patches', patches };
+  if (pauseConditions > 0) return { spec, status: { status: { pauseConditions: null } }, unified: unpauseAndClear };
+  if (rollout.spec.strategy?.canary !== undefined && next !== undefined) {
+    return {
+      spec,
+      status: { status: { pauseConditions: null, currentStepIndex: next } },
+      unified: { spec: { paused: false }, status: { pauseConditions: null, currentStepIndex: next } },
+    };
+  }
+  return { spec, status: null, unified: unpauseAndClear };
+}
+
+/**
+ * getPatches' `--full` branch (lines 160-167): unpause spec.paused; set status.promoteFull unless
+ * the current pod hash already is the stable one (Go compares the strings, so two empty ones are
+ * equal too). Canary and blue-green alike.
+ */
+function promoteFullPatches(rollout: Rollout): PluginPatches {
+  const status = rollout.status ?? {};
+  return {
+    spec: rollout.spec.paused === true ? UNPAUSE : null,
+    status: (status.currentPodHash ?? '') !== (status.stableRS ?? '') ? { status: { promoteFull: true } } : null,
+    unified: { spec: { paused: false }, status: { promoteFull: true } },
+  };
+}
+
+/** PromoteRollout's order (lines 117-134): the status patch, then the spec patch; nil ones are not sent. */
+function toPlan(rollout: Rollout, plugin: PluginPatches, nothing: string): RolloutPlan {
+  const patches: RolloutPatch[] = [];
+  if (plugin.status !== null) patches.push({ target: 'status', body: plugin.status });
+  if (plugin.spec !== null) patches.push({ target: 'main', body: plugin.spec });
+  if (patches.length === 0) return { kind: 'noop', reason: `rollout ${rollout.metadata.name} ${nothing}` };
+  // The unified patch only ever replaces a status patch that was sent (lines 118-127).
+  const unified = plugin.status !== null && plugin.unified !== null ? plugin.unified : null;
+  return { kind: 'patches', patches, unified: unified === null ? null : { target: 'main', body: unified } };
 }
 
 export function planRolloutAction(
@@ -78,20 +130,24 @@ export function planRolloutAction(
       };
     }
   }
-  const status = rollout.status ?? {};
   switch (verb) {
     case 'promote':
-      return planPromote(rollout);
+      return toPlan(rollout, promotePatches(rollout), 'has nothing to promote');
     case 'promote-full':
-      if (status.currentPodHash !== undefined && status.currentPodHash === status.stableRS) {
-        return { kind: 'noop', reason: `rollout ${rollout.metadata.name} is already fully promoted` };
-      }
-      return { kind: 'patches', patches: [{ target: 'status', body: { status: { promoteFull: true } } }] };
+      return toPlan(rollout, promoteFullPatches(rollout), 'is already fully promoted');
     case 'abort':
-      return { kind: 'patches', patches: [{ target: 'status', body: { status: { abort: true } } }] };
+      return statusWithFallback({ status: { abort: true } });
     case 'retry':
-      return { kind: 'patches', patches: [{ target: 'status', body: { status: { abort: false } } }] };
+      return statusWithFallback({ status: { abort: false } });
     case 'pause':
-      return { kind: 'patches', patches: [{ target: 'main', body: { spec: { paused: true } } }] };
+      return { kind: 'patches', patches: [{ target: 'main', body: { spec: { paused: true } } }], unified: null };
   }
+}
+
+/**
+ * The plugin's abort and retry (cmd/abort/abort.go AbortRollout, cmd/retry/retry.go RetryRollout,
+ * v1.9.1): the status subresource first; on 404 the same patch to the Rollout itself.
+ */
+function statusWithFallback(body: Record<string, unknown>): RolloutPlan {
+  return { kind: 'patches', patches: [{ target: 'status', body }], unified: { target: 'main', body } };
 }

@@ -1,21 +1,20 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { cleanLeftovers } from './clean-leftovers.js';
+import { type UploadClaim, type UploadSession, UploadSessions } from './upload-sessions.js';
+import { placeOnce, TEMP_FILE, writeAtomically, writeOnce } from './write-atomically.js';
+
+// Other modules have long imported writeAtomically from here.
+export { writeAtomically };
 
 const SHA256 = /^sha256:([a-f0-9]{64})$/;
-const UPLOAD_ID = /^[a-f0-9]{32}$/;
 
 export function isStorableDigest(digest: string): boolean {
   return SHA256.test(digest);
-}
-
-interface UploadSession {
-  readonly repo: string;
-  hash: Hash;
-  size: number;
 }
 
 export interface StoredManifest {
@@ -26,22 +25,27 @@ export interface StoredManifest {
 
 /**
  * Content-addressed storage for the embedded registry. Blobs live at blobs/sha256/<hex> and are
- * only ever created by renaming a fully written and verified temp file, so a broken upload can
- * never leave a blob behind. Repositories hold links: which blobs they may serve, which manifest
- * revisions they have (with media type), and tags (files holding a digest). Every name reaching
+ * only ever created by linking a fully written and verified file into place, never replacing an
+ * existing one, so a broken or lying upload can never leave or change a blob. Repositories hold
+ * links: which blobs they may serve, which manifest revisions they have (with media type), and
+ * tags (files holding a digest). Every name reaching
  * this class has been validated against the distribution spec's grammar, so no path escapes root.
  */
 export class BlobStore {
-  private readonly sessions = new Map<string, UploadSession>();
+  private readonly sessions: UploadSessions;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    options: { readonly uploadTtlMs?: number } = {},
+  ) {
+    this.sessions = new UploadSessions(options.uploadTtlMs);
+  }
 
-  async init(): Promise<void> {
+  /** Creates the layout and removes what an earlier crash left (see cleanLeftovers). */
+  async init(): Promise<string[]> {
     await mkdir(join(this.root, 'blobs/sha256'), { recursive: true });
     await mkdir(join(this.root, 'uploads'), { recursive: true });
-    // Uploads from before a restart cannot be resumed (their hash state is gone).
-    for (const name of await readdir(join(this.root, 'uploads')))
-      await rm(join(this.root, 'uploads', name), { force: true });
+    return cleanLeftovers(this.root);
   }
 
   blobPath(digest: string): string {
@@ -78,21 +82,31 @@ export class BlobStore {
   }
 
   async startUpload(repo: string): Promise<string> {
-    const id = randomBytes(16).toString('hex');
-    await writeFile(this.uploadPath(id), '');
-    this.sessions.set(id, { repo, hash: createHash('sha256'), size: 0 });
-    return id;
+    const session = this.sessions.open(repo);
+    await writeFile(this.uploadPath(session.id), '');
+    return session.id;
   }
 
   uploadSize(id: string, repo: string): number | undefined {
-    const session = this.session(id, repo);
-    return session?.size;
+    return this.sessions.find(id, repo)?.size;
   }
 
-  /** Appends a request body to an upload; on a broken stream the upload is rolled back to where it was. */
-  async appendToUpload(id: string, repo: string, body: Readable): Promise<number> {
-    const session = this.session(id, repo);
-    if (session === undefined) throw new Error('unknown upload');
+  /** Takes an upload for one request (see UploadSessions.claim); release or finish it after. */
+  claimUpload(id: string, repo: string, start?: number): UploadClaim {
+    return this.sessions.claim(id, repo, start);
+  }
+
+  releaseUpload(session: UploadSession): void {
+    this.sessions.release(session);
+  }
+
+  /** Whether a claimed upload is still open (a DELETE or expiry may have ended it meanwhile). */
+  uploadIsOpen(session: UploadSession): boolean {
+    return this.sessions.isOpen(session);
+  }
+
+  /** Appends a request body to a claimed upload; on a broken stream it is rolled back to where it was. */
+  async appendToUpload(session: UploadSession, body: Readable): Promise<number> {
     const before = { hash: session.hash.copy(), size: session.size };
     const counter = async function* (source: Readable) {
       for await (const chunk of source) {
@@ -103,41 +117,52 @@ export class BlobStore {
       }
     };
     try {
-      await pipeline(body, counter, createWriteStream(this.uploadPath(id), { flags: 'a' }));
+      await pipeline(body, counter, createWriteStream(this.uploadPath(session.id), { flags: 'a' }));
     } catch (error) {
       session.hash = before.hash;
       session.size = before.size;
-      await truncate(this.uploadPath(id), before.size).catch(() => {});
+      await truncate(this.uploadPath(session.id), before.size).catch(() => {});
       throw error;
     }
+    if (!this.sessions.isOpen(session)) await rm(this.uploadPath(session.id), { force: true });
     return session.size;
   }
 
-  /** Verifies the upload against `digest`; only a match moves it into the blob store. */
-  async finishUpload(id: string, repo: string, digest: string): Promise<'stored' | 'mismatch'> {
-    const session = this.session(id, repo);
-    if (session === undefined) throw new Error('unknown upload');
-    this.sessions.delete(id);
-    const actual = `sha256:${session.hash.digest('hex')}`;
-    if (actual !== digest) {
-      await rm(this.uploadPath(id), { force: true });
+  /**
+   * Ends a claimed upload: only if both the running hash and a fresh hash of the bytes on disk
+   * equal `digest` does the file become that blob, and an existing blob is never replaced.
+   */
+  async finishUpload(session: UploadSession, digest: string): Promise<'stored' | 'mismatch'> {
+    this.sessions.close(session);
+    const path = this.uploadPath(session.id);
+    const running = `sha256:${session.hash.digest('hex')}`;
+    if (running !== digest || (await hashFile(path)) !== digest) {
+      await rm(path, { force: true });
       return 'mismatch';
     }
-    await rename(this.uploadPath(id), this.blobPath(digest));
-    await this.linkBlob(repo, digest);
+    await placeOnce(path, this.blobPath(digest));
+    await this.linkBlob(session.repo, digest);
     return 'stored';
   }
 
   async cancelUpload(id: string, repo: string): Promise<boolean> {
-    if (this.session(id, repo) === undefined) return false;
-    this.sessions.delete(id);
+    const session = this.sessions.find(id, repo);
+    if (session === undefined) return false;
+    this.sessions.close(session);
     await rm(this.uploadPath(id), { force: true });
     return true;
   }
 
+  /** Drops uploads idle for longer than the TTL with their files; returns how many. */
+  async expireUploads(): Promise<number> {
+    const expired = this.sessions.takeExpired();
+    for (const session of expired) await rm(this.uploadPath(session.id), { force: true });
+    return expired.length;
+  }
+
   async putManifest(repo: string, tag: string | undefined, bytes: Buffer, mediaType: string): Promise<string> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if ((await this.blobSize(digest)) === undefined) await writeAtomically(this.blobPath(digest), bytes);
+    await writeOnce(this.blobPath(digest), bytes);
     await writeAtomically(this.linkPath(repo, '_manifests/revisions', digest), mediaType);
     if (tag !== undefined) await writeAtomically(join(this.root, 'repositories', repo, '_manifests/tags', tag), digest);
     return digest;
@@ -166,7 +191,7 @@ export class BlobStore {
   async listTags(repo: string): Promise<string[] | undefined> {
     try {
       return (await readdir(join(this.root, 'repositories', repo, '_manifests/tags')))
-        .filter((name) => !name.includes('.tmp-'))
+        .filter((name) => !name.startsWith('.') && !TEMP_FILE.test(name))
         .sort();
     } catch {
       return (await exists(join(this.root, 'repositories', repo))) ? [] : undefined;
@@ -176,12 +201,12 @@ export class BlobStore {
   private uploadPath(id: string): string {
     return join(this.root, 'uploads', id);
   }
+}
 
-  private session(id: string, repo: string): UploadSession | undefined {
-    if (!UPLOAD_ID.test(id)) return undefined;
-    const session = this.sessions.get(id);
-    return session?.repo === repo ? session : undefined;
-  }
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -191,12 +216,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Writes beside the target and renames, so readers see the old content or the new, never half. */
-export async function writeAtomically(path: string, content: string | Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, content);
-  await rename(temporary, path);
 }

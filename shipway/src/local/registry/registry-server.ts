@@ -5,10 +5,15 @@ import { MANIFEST_MEDIA_TYPES, parseManifest } from '../../core/oci/manifest.js'
 import { isValidRepositoryName, isValidTagName } from '../../core/oci/repository-name.js';
 import { BlobStore, isStorableDigest } from './blob-store.js';
 import { type Access, anonymousAuth, type RegistryAuth } from './registry-auth.js';
+import { fail, type RegistryContext } from './registry-context.js';
+import { uploadRoute, uploadsRoute } from './upload-routes.js';
+import { DEFAULT_UPLOAD_TTL_MS } from './upload-sessions.js';
 
 export interface RegistryServerOptions {
   readonly dir: string;
   readonly auth?: RegistryAuth;
+  /** How long an unfinished upload may sit idle before it and its file are dropped (default 1 h). */
+  readonly uploadTtlMs?: number;
   /** Called for every request with its method, path and body size, for tests and logs. */
   readonly onRequest?: (event: {
     method: string;
@@ -57,13 +62,6 @@ export function routeOf(rawPath: string): Route {
   return { kind: 'tags', repo };
 }
 
-function fail(reply: FastifyReply, status: number, code: string, message: string, detail?: unknown) {
-  return reply
-    .code(status)
-    .header('content-type', 'application/json')
-    .send({ errors: [{ code, message, ...(detail === undefined ? {} : { detail }) }] });
-}
-
 function accessOf(route: Route, method: string): Access {
   if (!('repo' in route)) return { repo: null };
   return { repo: route.repo, action: method === 'GET' || method === 'HEAD' ? 'pull' : 'push' };
@@ -75,10 +73,18 @@ function accessOf(route: Route, method: string): Access {
  * and chunked uploads, cross-repository mounts, manifests by tag and digest, tag listing).
  */
 export async function createRegistryServer(options: RegistryServerOptions): Promise<FastifyInstance> {
-  const store = new BlobStore(options.dir);
+  const ttl = options.uploadTtlMs ?? DEFAULT_UPLOAD_TTL_MS;
+  if (!(ttl > 0)) throw new RangeError(`uploadTtlMs must be positive, got ${ttl}`);
+  const store = new BlobStore(options.dir, { uploadTtlMs: ttl });
   await store.init();
   const auth = options.auth ?? anonymousAuth;
-  const app = Fastify({ logger: false, bodyLimit: MAX_MANIFEST_BYTES });
+  // A socket silent for the upload TTL is closed: a writer that stalls mid-body (or vanished
+  // without closing TCP) would otherwise hold its upload's writer claim, and so the upload, forever.
+  const app = Fastify({ logger: false, bodyLimit: MAX_MANIFEST_BYTES, connectionTimeout: Math.ceil(ttl) });
+  // Expired uploads are invisible at once (UploadSessions.find); the sweep removes their files.
+  const sweep = setInterval(() => void store.expireUploads().catch(() => {}), sweepInterval(ttl));
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   // Blob bodies are streamed to disk by the handlers; Fastify must not parse or buffer them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -104,7 +110,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
       reply.header('www-authenticate', decision.challenge);
       return fail(reply, decision.status, 'UNAUTHORIZED', 'authentication required');
     }
-    const context = { store, request, reply, url };
+    const context: RegistryContext = { store, auth, request, reply, url };
     switch (route.kind) {
       case 'base':
         return reply.send({});
@@ -125,14 +131,11 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   return app;
 }
 
-interface Context {
-  readonly store: BlobStore;
-  readonly request: FastifyRequest;
-  readonly reply: FastifyReply;
-  readonly url: URL;
+function sweepInterval(ttlMs: number): number {
+  return Math.min(60_000, Math.max(50, Math.floor(ttlMs / 4)));
 }
 
-async function blobRoute({ store, request, reply }: Context, repo: string, digest: string) {
+async function blobRoute({ store, request, reply }: RegistryContext, repo: string, digest: string) {
   if (!isValidDigest(digest)) return fail(reply, 400, 'DIGEST_INVALID', `invalid digest ${JSON.stringify(digest)}`);
   if (request.method === 'DELETE') return fail(reply, 405, 'UNSUPPORTED', 'blob deletion is not enabled');
   const size =
@@ -146,94 +149,6 @@ async function blobRoute({ store, request, reply }: Context, repo: string, diges
   return reply.code(200).send(store.blobStream(digest));
 }
 
-function uploadLocation(reply: FastifyReply, repo: string, id: string, size: number) {
-  return reply
-    .header('location', `/v2/${repo}/blobs/uploads/${id}`)
-    .header('docker-upload-uuid', id)
-    .header('range', `0-${Math.max(0, size - 1)}`);
-}
-
-async function storeBody(store: BlobStore, request: FastifyRequest, repo: string, id: string) {
-  try {
-    return await store.appendToUpload(id, repo, request.raw);
-  } catch {
-    return undefined;
-  }
-}
-
-async function uploadsRoute({ store, request, reply, url }: Context, repo: string) {
-  if (request.method !== 'POST') return fail(reply, 405, 'UNSUPPORTED', 'use POST to start an upload');
-  const mount = url.searchParams.get('mount');
-  const from = url.searchParams.get('from');
-  if (
-    mount !== null &&
-    from !== null &&
-    isValidRepositoryName(from) &&
-    isStorableDigest(mount) &&
-    (await store.repoHasBlob(from, mount))
-  ) {
-    await store.linkBlob(repo, mount);
-    return reply
-      .code(201)
-      .header('location', `/v2/${repo}/blobs/${mount}`)
-      .header('docker-content-digest', mount)
-      .send();
-  }
-  const id = await store.startUpload(repo);
-  const digest = url.searchParams.get('digest');
-  if (digest === null) return uploadLocation(reply, repo, id, 0).code(202).send();
-  // A monolithic upload in one POST.
-  if (!isStorableDigest(digest)) {
-    await store.cancelUpload(id, repo);
-    return fail(reply, 400, 'DIGEST_INVALID', `unsupported digest ${JSON.stringify(digest)}`);
-  }
-  if ((await storeBody(store, request, repo, id)) === undefined) {
-    await store.cancelUpload(id, repo);
-    return fail(reply, 400, 'BLOB_UPLOAD_INVALID', 'the upload was interrupted');
-  }
-  return finish(store, reply, repo, id, digest);
-}
-
-async function finish(store: BlobStore, reply: FastifyReply, repo: string, id: string, digest: string) {
-  if ((await store.finishUpload(id, repo, digest)) === 'mismatch') {
-    return fail(reply, 400, 'DIGEST_INVALID', `uploaded content does not match digest ${digest}`);
-  }
-  return reply
-    .code(201)
-    .header('location', `/v2/${repo}/blobs/${digest}`)
-    .header('docker-content-digest', digest)
-    .send();
-}
-
-async function uploadRoute({ store, request, reply, url }: Context, repo: string, id: string) {
-  const size = store.uploadSize(id, repo);
-  if (size === undefined) return fail(reply, 404, 'BLOB_UPLOAD_UNKNOWN', `no upload ${id} in ${repo}`);
-  if (request.method === 'GET') return uploadLocation(reply, repo, id, size).code(204).send();
-  if (request.method === 'DELETE') {
-    await store.cancelUpload(id, repo);
-    return reply.code(204).send();
-  }
-  const range = request.headers['content-range'];
-  if (request.method === 'PATCH' && range !== undefined) {
-    const start = Number(/^(\d+)-\d+$/.exec(range)?.[1] ?? Number.NaN);
-    if (start !== size) return uploadLocation(reply, repo, id, size).code(416).send();
-  }
-  if (request.method !== 'PATCH' && request.method !== 'PUT')
-    return fail(reply, 405, 'UNSUPPORTED', 'use PATCH or PUT');
-  const hasBody =
-    Number(request.headers['content-length'] ?? '0') > 0 || request.headers['transfer-encoding'] !== undefined;
-  const newSize = hasBody ? await storeBody(store, request, repo, id) : size;
-  if (newSize === undefined)
-    return fail(reply, 400, 'BLOB_UPLOAD_INVALID', 'the upload was interrupted; resume from the reported range');
-  if (request.method === 'PATCH') return uploadLocation(reply, repo, id, newSize).code(202).send();
-  const digest = url.searchParams.get('digest');
-  if (digest === null || !isStorableDigest(digest)) {
-    await store.cancelUpload(id, repo);
-    return fail(reply, 400, 'DIGEST_INVALID', 'PUT needs ?digest=sha256:<64 hex>');
-  }
-  return finish(store, reply, repo, id, digest);
-}
-
 async function readLimited(request: FastifyRequest): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -245,7 +160,7 @@ async function readLimited(request: FastifyRequest): Promise<Buffer | undefined>
   return Buffer.concat(chunks);
 }
 
-async function manifestRoute({ store, request, reply }: Context, repo: string, reference: string) {
+async function manifestRoute({ store, request, reply }: RegistryContext, repo: string, reference: string) {
   const byDigest = reference.includes(':');
   if (byDigest ? !isStorableDigest(reference) : !isValidTagName(reference)) {
     return fail(
@@ -311,11 +226,20 @@ async function firstMissing(digests: readonly string[], has: (digest: string) =>
   return undefined;
 }
 
-async function tagsRoute({ store, reply, url }: Context, repo: string) {
+/**
+ * GET /v2/<name>/tags/list?n=&last= (spec.md, "Listing Tags"). `n` must be a non-negative integer
+ * (distribution's GetTags answers PAGINATION_NUMBER_INVALID otherwise) and n=0 lists nothing;
+ * `last` must be a tag name. Tags are listed in lexical order, after `last`.
+ */
+async function tagsRoute({ store, reply, url }: RegistryContext, repo: string) {
+  const n = url.searchParams.get('n') ?? '';
+  const last = url.searchParams.get('last') ?? '';
+  if (n !== '' && !/^\d+$/.test(n))
+    return fail(reply, 400, 'PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, got ${JSON.stringify(n)}`);
+  if (last !== '' && !isValidTagName(last))
+    return fail(reply, 400, 'TAG_INVALID', `last must be a tag name, got ${JSON.stringify(last)}`);
   const tags = await store.listTags(repo);
   if (tags === undefined) return fail(reply, 404, 'NAME_UNKNOWN', `repository ${repo} is not known`);
-  const last = url.searchParams.get('last');
-  const n = Number(url.searchParams.get('n') ?? Number.POSITIVE_INFINITY);
-  const after = last === null ? tags : tags.filter((tag) => tag > last);
-  return reply.send({ name: repo, tags: after.slice(0, Number.isFinite(n) ? n : undefined) });
+  const after = last === '' ? tags : tags.filter((tag) => tag > last);
+  return reply.send({ name: repo, tags: n === '' ? after : after.slice(0, Number(n)) });
 }
