@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadKubeconfig } from '../adapters/kubernetes/load-kubeconfig.js';
 import { RolloutApi } from '../adapters/kubernetes/rollout-api.js';
 import { ExternalError } from '../core/errors.js';
 import { podScrapeTarget, type ScrapeTarget, urlScrapeTarget } from '../local/analysis/metrics-scraper.js';
-import type { ClusterInfo } from '../local/cluster/embedded-cluster.js';
+import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { fetchClusterStatus } from './environment-summary.js';
 import { requireEnvironment } from './find-environment.js';
@@ -31,16 +31,13 @@ export async function environmentTargets(
   const config = await loadShipwayConfig(context, configFile);
   const env = requireEnvironment(config, environment);
   const hint = 'start it with `shipway cluster up` (or `shipway run`)';
-  let info: ClusterInfo;
-  try {
-    info = JSON.parse(await readFile(resolve(context.cwd, stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
-  } catch (error) {
-    throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${stateDir}`, { cause: error, hint });
-  }
-  const kubeconfig = loadKubeconfig({ file: resolve(context.cwd, stateDir, 'kubeconfig'), cwd: context.cwd, env: {} });
-  const api = new RolloutApi(kubeconfig.config);
+  const kubeconfig = resolve(context.cwd, stateDir, 'kubeconfig');
+  if (!existsSync(kubeconfig))
+    throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${stateDir}`, { hint });
+  const access = clusterAccess(kubeconfig);
+  const api = new RolloutApi(loadKubeconfig({ file: kubeconfig, cwd: context.cwd, env: {} }).config);
   return async () => {
-    const states = await fetchClusterStatus(info.api, hint);
+    const states = await fetchClusterStatus(access, hint);
     const state = states.find((candidate) => candidate.environment === env.name);
     const labels = await api.podTemplateLabels(env.namespace);
     return (state?.pods ?? [])
