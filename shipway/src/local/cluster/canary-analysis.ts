@@ -25,6 +25,8 @@ export interface CanaryAnalysisOptions {
 // samples rate() needs by the second measurement.
 export const DEFAULT_ANALYSIS_OPTIONS: CanaryAnalysisOptions = { scrapeIntervalMs: 250, maxIntervalMs: 1000 };
 
+const HISTORY_LIMIT = 10;
+
 export interface RunHandle {
   readonly key: string;
   readonly name: string;
@@ -126,12 +128,16 @@ export class CanaryAnalyses {
             name,
             namespace: object.metadata.namespace,
             labels: { 'rollouts-pod-template-hash': hashes.latest },
+            ownerReferences: [
+              { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: object.metadata.name, controller: true },
+            ],
           },
           spec: { metrics: specs.flatMap((spec) => spec.metrics), args },
           status,
         }),
       );
     };
+    this.pruneHistory(object);
     const measure = createMeasure(this.series, wallClock.now);
     void runAnalysis(metrics, {
       clock: wallClock,
@@ -155,6 +161,25 @@ export class CanaryAnalyses {
         if (COMPLETED.has(status.phase)) this.onChange();
       });
     return handle;
+  }
+
+  /**
+   * Keeps the Rollout's last HISTORY_LIMIT finished AnalysisRun objects (Argo keeps 5 successful
+   * and 5 unsuccessful by default: spec.analysis.successfulRunHistoryLimit / unsuccessfulRunHistoryLimit).
+   */
+  private pruneHistory(object: KubeObject): void {
+    const finished = this.store
+      .list('AnalysisRun', object.metadata.namespace)
+      .filter((run) => {
+        const owners = (run.metadata.ownerReferences ?? []) as { name?: string }[];
+        const phase = (run.status as { phase?: AnalysisRunStatus['phase'] } | undefined)?.phase;
+        return (
+          owners.some((owner) => owner.name === object.metadata.name) && phase !== undefined && COMPLETED.has(phase)
+        );
+      })
+      .sort((a, b) => Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0));
+    for (const run of finished.slice(0, Math.max(0, finished.length - HISTORY_LIMIT)))
+      this.store.delete('AnalysisRun', run.metadata.namespace, run.metadata.name);
   }
 
   /** Terminates and forgets runs whose key `drop` selects (a finished step, an old revision). */
