@@ -118,10 +118,13 @@ export async function runAnalysisTemplate(
       errorRetryMs,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       onUpdate: (update) => {
+        // Measurements taken so far: counted ones plus errors (the history keeps only the last ones).
         for (const result of update.metricResults) {
-          for (const measurement of result.measurements.slice(reported.get(result.name) ?? 0))
+          const taken = result.count + result.error;
+          const fresh = taken - (reported.get(result.name) ?? 0);
+          for (const measurement of fresh > 0 ? result.measurements.slice(-fresh) : [])
             options.onMeasurement?.(result.name, measurement);
-          reported.set(result.name, result.measurements.length);
+          reported.set(result.name, taken);
         }
       },
     });

@@ -238,6 +238,19 @@ export function assessRun(
   };
 }
 
+/**
+ * garbageCollectMeasurements (analysis.go lines 761-805): each metric keeps its last
+ * historyLimit measurements; the counters keep counting.
+ */
+export function trimHistory(status: AnalysisRunStatus, metrics: readonly RunMetric[]): AnalysisRunStatus {
+  const limits = new Map(metrics.map((metric) => [metric.name, metric.historyLimit]));
+  const metricResults = status.metricResults.map((r) => {
+    const limit = limits.get(r.name) ?? 10;
+    return r.measurements.length > limit ? { ...r, measurements: r.measurements.slice(-limit) } : r;
+  });
+  return { ...status, metricResults };
+}
+
 /** calculateNextReconcileTime (analysis.go lines 691-759): the earliest time a metric is due. */
 export function nextReconcileAt(
   status: AnalysisRunStatus,

@@ -22,6 +22,7 @@ export const templateSpecSchema = z.looseObject({
   args: z.array(templateArgSchema).optional(),
   metrics: z.array(z.looseObject({ name: z.string() })).min(1),
   dryRun: z.array(z.looseObject({ metricName: z.string() })).optional(),
+  measurementRetention: z.array(z.looseObject({ metricName: z.string(), limit: z.number().int() })).optional(),
   templates: z.unknown().optional(),
 });
 
@@ -79,6 +80,8 @@ export interface RunMetric {
   readonly successCondition: string | undefined;
   readonly failureCondition: string | undefined;
   readonly dryRun: boolean;
+  /** Measurements kept in the status (DefaultMeasurementHistoryLimit 10, or measurementRetention). */
+  readonly historyLimit: number;
   readonly provider: MetricProvider;
 }
 
@@ -146,7 +149,7 @@ function checkCondition(condition: string | undefined, where: string): string | 
 }
 
 /** One metric, its args already substituted, as a RunMetric; InvalidSpecError when it cannot run. */
-export function readMetric(raw: unknown, index: number, dryRun: boolean): RunMetric {
+export function readMetric(raw: unknown, index: number, dryRun: boolean, historyLimit = 10): RunMetric {
   const where = `metrics[${index}]`;
   const parsed = metricSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidSpecError(problems(parsed.error, where));
@@ -166,6 +169,7 @@ export function readMetric(raw: unknown, index: number, dryRun: boolean): RunMet
     successCondition: checkCondition(m.successCondition, `${where}.successCondition`),
     failureCondition: checkCondition(m.failureCondition, `${where}.failureCondition`),
     dryRun,
+    historyLimit,
     provider: readProvider(m.provider, where),
   };
   validateMetric(metric, count, where);

@@ -54,7 +54,11 @@ export function planAnalysis(
     names.add(metric.name);
   }
   const rules = [...dryRun, ...specs.flatMap((spec) => spec.dryRun ?? [])];
-  const flattened: TemplateSpec = { metrics: specs.flatMap((spec) => spec.metrics), dryRun: rules };
+  const flattened: TemplateSpec = {
+    metrics: specs.flatMap((spec) => spec.metrics),
+    dryRun: rules,
+    measurementRetention: specs.flatMap((spec) => spec.measurementRetention ?? []),
+  };
   return resolveMetrics(flattened, mergeArgs(args, flattenArgs(specs)));
 }
 

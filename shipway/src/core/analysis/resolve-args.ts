@@ -88,7 +88,10 @@ export function substituteArgs(json: string, args: readonly ResolvedArg[]): stri
   });
 }
 
-/** The run's metrics: args substituted, dryRun rules applied (helpers.go GetDryRunMetrics), validated. */
+/**
+ * The run's metrics: args substituted, dryRun and measurementRetention rules applied (helpers.go
+ * GetDryRunMetrics, GetMeasurementRetentionMetrics), validated.
+ */
 export function resolveMetrics(spec: TemplateSpec, args: readonly ResolvedArg[]): RunMetric[] {
   const names = spec.metrics.map((metric) => metric.name);
   const dry = new Set<string>();
@@ -98,10 +101,18 @@ export function resolveMetrics(spec: TemplateSpec, args: readonly ResolvedArg[])
     if (matched.length === 0) throw new InvalidSpecError(`dryRun[${index}]: Rule didn't match any metric name(s)`);
     for (const name of matched) dry.add(name);
   }
+  const limits = new Map<string, number>();
+  for (const [index, rule] of (spec.measurementRetention ?? []).entries()) {
+    const matched = names.filter((name) => new RegExp(rule.metricName).test(name));
+    if (matched.length === 0)
+      throw new InvalidSpecError(`measurementRetention[${index}]: Rule didn't match any metric name(s)`);
+    for (const name of matched) if (rule.limit > 0) limits.set(name, rule.limit);
+  }
   const seen = new Set<string>();
   return spec.metrics.map((raw, index) => {
     if (seen.has(raw.name)) throw new InvalidSpecError(`metrics[${index}]: duplicate name '${raw.name}'`);
     seen.add(raw.name);
-    return readMetric(JSON.parse(substituteArgs(JSON.stringify(raw), args)), index, dry.has(raw.name));
+    const metric = JSON.parse(substituteArgs(JSON.stringify(raw), args));
+    return readMetric(metric, index, dry.has(raw.name), limits.get(raw.name) ?? 10);
   });
 }

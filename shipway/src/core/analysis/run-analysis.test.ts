@@ -23,6 +23,7 @@ function metric(overrides: Partial<RunMetric>): RunMetric {
     successCondition: 'result[0] < 0.5',
     failureCondition: undefined,
     dryRun: false,
+    historyLimit: 10,
     provider: { kind: 'prometheus', query: parsePromql('vector(1)'), text: 'vector(1)' },
     ...overrides,
   };
@@ -163,6 +164,20 @@ describe('runAnalysis', () => {
     expect(times.m).toEqual([5001, 15_002, 25_003]);
     expect(status).toMatchObject({ phase: 'Successful', startedAt: new Date(T0).toISOString() });
     expect(status.completedAt).toBe(new Date(T0 + 25_003).toISOString());
+  });
+
+  it('keeps the last 10 measurements in the status, counting all of them (A lines 761-805)', async () => {
+    const m = metric({ count: 12, intervalMs: 1000 });
+    const { status } = await run([m], { m: Array.from({ length: 12 }, () => [0.1]) });
+    expect(status.metricResults[0]).toMatchObject({ phase: 'Successful', count: 12, successful: 12 });
+    expect(status.metricResults[0]?.measurements).toHaveLength(10);
+    const spec = {
+      metrics: [{ name: 'm', provider: { prometheus: { query: 'vector(1)' } } }],
+      measurementRetention: [{ metricName: '^m$', limit: 3 }],
+    };
+    expect(planAnalysis([spec], [])[0]?.historyLimit).toBe(3);
+    const kept = await run([{ ...m, historyLimit: 3 }], { m: Array.from({ length: 12 }, () => [0.1]) });
+    expect(kept.status.metricResults[0]?.measurements).toHaveLength(3);
   });
 
   it('stops the other metrics once one fails (IsTerminating, helpers.go lines 84-101)', async () => {

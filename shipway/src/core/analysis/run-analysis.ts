@@ -4,6 +4,7 @@ import {
   ERROR_RETRY_INTERVAL_MS,
   nextReconcileAt,
   recordMeasurement,
+  trimHistory,
 } from './analysis-run-state.js';
 import { type AnalysisRunStatus, COMPLETED, emptyStatus, type Measurement } from './analysis-run-status.js';
 import type { RunMetric } from './analysis-template.js';
@@ -45,7 +46,7 @@ export async function runAnalysis(
       const measurement = measured[index];
       if (measurement !== undefined) status = recordMeasurement(status, metric, measurement);
     }
-    status = assessRun(status, metrics, clock.now(), terminate);
+    status = trimHistory(assessRun(status, metrics, clock.now(), terminate), metrics);
     options.onUpdate?.(status);
     if (COMPLETED.has(status.phase)) return status;
     const next = nextReconcileAt(status, metrics, clock.now(), retry);
