@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ShipwayError } from '../core/errors.js';
+import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerImage } from './commands/image.js';
 import { registerKustomize } from './commands/kustomize.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerAnalysis(program, io);
   registerCluster(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
   registerKustomize(program, io);
