@@ -388,7 +388,7 @@ describe('bad input: exit 2 or 3, one line naming what to fix, nothing patched',
   });
 
   it('API unreachable → 3', async () => {
-    writeFileSync(kubeconfig, api.kubeconfig().replace(api.url, 'http://127.0.0.1:9'));
+    writeFileSync(kubeconfig, api.kubeconfig().replace(api.url, 'https://127.0.0.1:9'));
     const result = await run('promote', 'prod');
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^shipway: cannot reach the Kubernetes API to get rollout hello: .*ECONNREFUSED/);

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../adapters/process/process-alive.js';
 import { ExternalError } from '../core/errors.js';
 import { type ClusterInfo, EmbeddedCluster, type EnvironmentState } from '../local/cluster/embedded-cluster.js';
+import { claimStateDir, clusterRunning, reapLeftovers } from '../local/cluster/state-dir.js';
+import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { fetchClusterStatus } from './environment-summary.js';
 import { resolveRemote } from './git-remote.js';
@@ -26,7 +27,11 @@ export interface RegistryInfo {
   readonly url: string;
 }
 
-/** `shipway cluster up`: start the embedded cluster in this process. */
+/**
+ * `shipway cluster up`: start the embedded cluster in this process. Before anything starts it
+ * claims the state dir: refused while another cluster serves it; pods and Git scratch dirs that
+ * a killed cluster left behind are reaped.
+ */
 export async function startCluster(
   context: AppContext,
   options: ClusterOptions,
@@ -34,6 +39,9 @@ export async function startCluster(
   const config = await loadShipwayConfig(context, options.configFile);
   const remote = await resolveRemote(context, options.remote ?? config.git.remote);
   const stateDir = resolve(context.cwd, options.stateDir);
+  const reaped = await claimStateDir(stateDir);
+  if (reaped.length > 0)
+    context.progress(`stopped ${reaped.length} pod process(es) left running by a cluster that was killed`);
   const registry =
     options.registryDir === undefined ? undefined : await startRegistry(context, stateDir, options.registryDir);
   const cluster = new EmbeddedCluster({
@@ -82,19 +90,26 @@ export async function clusterStatus(
   options: ClusterOptions,
 ): Promise<{ info: ClusterInfo; environments: EnvironmentState[] }> {
   const info = await readInfo(context, options.stateDir);
-  return { info, environments: await fetchClusterStatus(info.api, 'start it with `shipway cluster up`') };
+  const access = clusterAccess(resolve(context.cwd, options.stateDir, 'kubeconfig'));
+  return { info, environments: await fetchClusterStatus(access, 'start it with `shipway cluster up`') };
 }
 
-/** `shipway cluster down`: stop the cluster started by `cluster up` (its pods drain first). */
+/**
+ * `shipway cluster down`: stop the cluster started by `cluster up` (its pods drain first). When
+ * that cluster was killed instead, the pods and Git scratch dirs it left behind are reaped.
+ */
 export async function stopCluster(
   context: AppContext,
   options: ClusterOptions,
-): Promise<{ stopped: boolean; pid: number }> {
+): Promise<{ stopped: boolean; pid: number; reaped: number }> {
   const info = await readInfo(context, options.stateDir);
-  if (!processAlive(info.pid)) return { stopped: false, pid: info.pid };
+  if (!clusterRunning(info)) {
+    const reaped = await reapLeftovers(resolve(context.cwd, options.stateDir));
+    return { stopped: false, pid: info.pid, reaped: reaped.length };
+  }
   process.kill(info.pid, 'SIGTERM');
   for (let waited = 0; waited < 60_000; waited += 100) {
-    if (!processAlive(info.pid)) return { stopped: true, pid: info.pid };
+    if (!clusterRunning(info)) return { stopped: true, pid: info.pid, reaped: 0 };
     await sleep(100);
   }
   throw new ExternalError('CLUSTER_STUCK', `the embedded cluster (pid ${info.pid}) did not stop within 60 s`);

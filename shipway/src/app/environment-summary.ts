@@ -1,5 +1,7 @@
+import type { JsonAnswer } from '../adapters/kubernetes/get-json.js';
 import { ExternalError } from '../core/errors.js';
 import type { EnvironmentState } from '../local/cluster/embedded-cluster.js';
+import type { ClusterAccess } from './cluster-access.js';
 
 export interface EnvironmentSummary {
   readonly environment: string;
@@ -11,13 +13,23 @@ export interface EnvironmentSummary {
 }
 
 /** The embedded cluster's per-environment state from its API; `hint` says how to bring it back. */
-export async function fetchClusterStatus(api: string, hint: string): Promise<EnvironmentState[]> {
+export async function fetchClusterStatus(access: ClusterAccess, hint: string): Promise<EnvironmentState[]> {
+  const { api } = access;
+  let response: JsonAnswer;
   try {
-    const response = await fetch(`${api}/shipway/v1/status`, { signal: AbortSignal.timeout(5000) });
-    return (await response.json()) as EnvironmentState[];
+    response = await access.get('/shipway/v1/status', 5000);
   } catch (error) {
     throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, { cause: error, hint });
   }
+  if (response.status === 401)
+    throw new ExternalError('CLUSTER_UNAUTHORIZED', `the embedded cluster at ${api} refused its kubeconfig's token`, {
+      hint: 'the kubeconfig in the state dir is from another start of the cluster: restart it (`shipway cluster down`, then `shipway cluster up`)',
+    });
+  if (response.status !== 200)
+    throw new ExternalError('CLUSTER_ERROR', `the embedded cluster at ${api} answered HTTP ${response.status}`, {
+      hint,
+    });
+  return response.body as EnvironmentState[];
 }
 
 const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again';
@@ -28,18 +40,18 @@ const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the nex
  * counts as settled). URL, image digest, phase.
  */
 export async function environmentSummary(
-  api: string,
+  access: ClusterAccess,
   heads: Readonly<Record<string, string>> = {},
   settleMs = 60_000,
 ): Promise<EnvironmentSummary[]> {
   const settled = (state: EnvironmentState) =>
     state.rollout?.phase !== 'Progressing' &&
     (heads[state.environment] === undefined || state.sync?.revision === heads[state.environment]);
-  let states = await fetchClusterStatus(api, RESTART_HINT);
+  let states = await fetchClusterStatus(access, RESTART_HINT);
   for (const deadline = Date.now() + settleMs; Date.now() < deadline; ) {
     if (states.every(settled)) break;
     await new Promise((done) => setTimeout(done, 250));
-    states = await fetchClusterStatus(api, RESTART_HINT);
+    states = await fetchClusterStatus(access, RESTART_HINT);
   }
   return states.map((state) => {
     const image = state.rollout?.canary.image ?? null;

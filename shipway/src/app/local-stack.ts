@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processAlive } from '../adapters/process/process-alive.js';
 import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
+import { type ClusterProcessInfo, clusterRunning } from '../local/cluster/state-dir.js';
+import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 
 /** What the local pipeline runs against: GitLab's, the registry's and the cluster's stand-ins. */
@@ -42,23 +43,28 @@ async function answers(url: string): Promise<boolean> {
 }
 
 interface ClusterFiles {
-  readonly cluster?: { pid: number; api: string; urls: Record<string, string> } | undefined;
+  readonly cluster?: (ClusterProcessInfo & { api: string; urls: Record<string, string> }) | undefined;
   readonly registry?: { url: string } | undefined;
   readonly stack?: { remote: string } | undefined;
 }
 
-function readStack(stateDir: string): ClusterFiles {
+function readStack(stateDir: string): ClusterFiles & { readonly stateDir: string } {
   return {
+    stateDir,
     cluster: readJson(join(stateDir, 'cluster.json')),
     registry: readJson(join(stateDir, 'registry.json')),
     stack: readJson(join(stateDir, 'stack.json')),
   };
 }
 
-async function running(files: ClusterFiles): Promise<boolean> {
+async function running(files: ReturnType<typeof readStack>): Promise<boolean> {
   const { cluster, registry } = files;
-  if (cluster === undefined || registry === undefined || !processAlive(cluster.pid)) return false;
-  return (await answers(`${cluster.api}/shipway/v1/status`)) && (await answers(`http://${registry.url}/v2/`));
+  if (cluster === undefined || registry === undefined || !clusterRunning(cluster)) return false;
+  // The cluster's API answers only over TLS with the token of the kubeconfig it wrote.
+  const status = await Promise.resolve()
+    .then(() => clusterAccess(join(files.stateDir, 'kubeconfig')).get('/shipway/v1/status', 2000))
+    .catch(() => undefined);
+  return status?.status === 200 && (await answers(`http://${registry.url}/v2/`));
 }
 
 /**
@@ -84,7 +90,7 @@ export async function ensureLocalStack(context: AppContext): Promise<LocalStack>
       });
     return stackOf(current, remote, stateDir, false);
   }
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const { writeAtomically } = await import('../local/registry/blob-store.js');
   await writeAtomically(join(stateDir, 'stack.json'), JSON.stringify({ remote }));
   context.progress('starting the local stack: embedded registry and cluster (stop it with `npx shipway cluster down`)');

@@ -12,6 +12,7 @@ import {
   pipelineStatus,
   scheduleJobs,
 } from '../core/pipeline/schedule-jobs.js';
+import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
 import { loadShipwayConfig } from './load-config.js';
@@ -165,7 +166,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
     const line = listed.stdout.split('\n').find((entry) => entry.endsWith(`\trefs/heads/${env.branch}`));
     if (line !== undefined) heads[env.name] = line.split('\t')[0] ?? '';
   }
-  const environments = await environmentSummary(stack.api, heads);
+  const environments = await environmentSummary(clusterAccess(stack.kubeconfig), heads);
   return { stack, pipelines, status, environments, ms: Date.now() - started };
 }
 

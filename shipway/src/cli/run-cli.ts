@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ShipwayError } from '../core/errors.js';
 import { SHIPWAY_VERSION } from '../version.js';
+import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerImage } from './commands/image.js';
 import { registerInit } from './commands/init.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerAnalysis(program, io);
   registerCluster(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
   registerInit(program, io);

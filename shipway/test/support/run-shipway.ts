@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/run-cli.js';
 
@@ -31,6 +31,15 @@ export async function shipway(
   return { code, stdout, stderr };
 }
 
+/** Starts the built CLI as a real process and leaves it running (`cluster up`); the caller stops it. */
+export function spawnShipway(cwd: string, argv: readonly string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [SHIPWAY_BIN, ...argv], {
+    cwd,
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** Runs the built CLI as a real process, as a CI job would. */
 export function shipwayProcess(
   cwd: string,
@@ -38,13 +47,13 @@ export function shipwayProcess(
   env: Record<string, string> = {},
 ): Promise<ShipwayRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHIPWAY_BIN, ...argv], { cwd, env: { ...cleanEnv(), ...env } });
+    const child = spawnShipway(cwd, argv, env);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.once('error', reject);

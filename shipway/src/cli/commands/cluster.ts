@@ -26,7 +26,9 @@ export function registerCluster(program: Command, io: CliIo, signal: AbortSignal
 It follows each environment's branch like Argo CD, runs the Rollout's canary like Argo Rollouts
 (pods are local processes started from the image, pulled by digest), and serves each
 environment on a stable local URL. Its kubeconfig (<state-dir>/kubeconfig) is found by
-\`shipway rollout …\` without flags, and works with kubectl get.`,
+\`shipway rollout …\` without flags, and works with kubectl get. The API serves HTTPS on
+127.0.0.1 and answers only requests with the bearer token of that kubeconfig (file mode 0600,
+a new token and certificate on every \`cluster up\`); the state dir is kept private (0700).`,
     );
   common(cluster.command('up').description('start the cluster in the foreground (Ctrl-C stops it, draining pods)'))
     .option('--api-port <port>', 'port for the API server (default: the last one, else a free one)')
@@ -90,7 +92,7 @@ environment on a stable local URL. Its kubeconfig (<state-dir>/kubeconfig) is fo
         output.result(
           result.stopped
             ? `stopped the cluster (pid ${result.pid})`
-            : `the cluster (pid ${result.pid}) was not running`,
+            : `the cluster (pid ${result.pid}) was not running${result.reaped > 0 ? `; stopped ${result.reaped} pod process(es) it left running` : ''}`,
         );
     },
   );

@@ -1,6 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type KubeObject, mergePatch, type ObjectStore, type StoreEvent } from './object-store.js';
+import { DISCOVERY } from './api-discovery.js';
+import { bearerMatches, failure, MAX_BODY_BYTES, readLimitedBody, verbOf } from './api-request.js';
+import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
+import { isObject, mergePatchRollout } from './rollout-patch.js';
+import type { ServingCertificate } from './serving-certificate.js';
 
 export interface PatchRecord {
   readonly target: 'status' | 'main';
@@ -16,101 +21,56 @@ export interface ApiServerHooks {
   onPatch?(record: PatchRecord): void;
   /** Runs before a PATCH is applied (tests move the object under the client here). */
   beforePatch?(): void;
-  /** Extra read-only JSON endpoints (the embedded cluster's /shipway/v1/status). */
-  extra?(path: string): unknown;
+  /** Extra read-only JSON endpoints by path (the embedded cluster's /shipway/v1/status). */
+  extra?: ReadonlyMap<string, () => unknown>;
 }
 
-const ROLLOUT_RESOURCES = {
-  kind: 'APIResourceList',
-  apiVersion: 'v1',
-  groupVersion: 'argoproj.io/v1alpha1',
-  resources: [
-    {
-      name: 'rollouts',
-      singularName: 'rollout',
-      namespaced: true,
-      kind: 'Rollout',
-      shortNames: ['ro'],
-      verbs: ['get', 'list', 'watch', 'patch'],
-    },
-    { name: 'rollouts/status', singularName: '', namespaced: true, kind: 'Rollout', verbs: ['get', 'patch'] },
-  ],
-};
-const APPS_RESOURCES = {
-  kind: 'APIResourceList',
-  apiVersion: 'v1',
-  groupVersion: 'apps/v1',
-  resources: [
-    {
-      name: 'replicasets',
-      singularName: 'replicaset',
-      namespaced: true,
-      kind: 'ReplicaSet',
-      shortNames: ['rs'],
-      verbs: ['get', 'list'],
-    },
-  ],
-};
-const CORE_RESOURCES = {
-  kind: 'APIResourceList',
-  apiVersion: 'v1',
-  groupVersion: 'v1',
-  resources: [
-    {
-      name: 'namespaces',
-      singularName: 'namespace',
-      namespaced: false,
-      kind: 'Namespace',
-      shortNames: ['ns'],
-      verbs: ['get', 'list'],
-    },
-  ],
-};
-const GROUPS = {
-  kind: 'APIGroupList',
-  apiVersion: 'v1',
-  groups: [
-    {
-      name: 'apps',
-      versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-      preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
-    },
-    {
-      name: 'argoproj.io',
-      versions: [{ groupVersion: 'argoproj.io/v1alpha1', version: 'v1alpha1' }],
-      preferredVersion: { groupVersion: 'argoproj.io/v1alpha1', version: 'v1alpha1' },
-    },
-  ],
-};
-
-function failure(code: number, reason: string, message: string): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+export interface ApiServerOptions {
+  /** The bearer token every request must carry: the kubeconfig's users[].user.token. */
+  readonly token: string;
+  /** HTTPS only: kubectl (client-go) sends a bearer token over TLS and never over plain HTTP. */
+  readonly tls: ServingCertificate;
+  readonly hooks?: ApiServerHooks;
+  /** Namespaces listed besides those of stored Rollouts. */
+  readonly namespaces?: () => string[];
 }
+
+const ROLLOUTS = /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/rollouts(?:\/([^/]+))?(\/status)?$/;
+const REPLICA_SETS = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/;
 
 /**
  * The subset of the Kubernetes API that shipway and `kubectl get` need, served from an
- * ObjectStore on 127.0.0.1: discovery, namespaces, Rollouts (get, list, watch, merge-patch of the
- * object and its status subresource, with resourceVersion preconditions) and ReplicaSets by label.
+ * ObjectStore over HTTPS on 127.0.0.1: discovery, namespaces, Rollouts (get, list, watch,
+ * merge-patch of the object and its status subresource, with resourceVersion preconditions) and
+ * ReplicaSets by label. Every request must carry the bearer token (401 otherwise, discovery
+ * included: there is no anonymous access); other methods get 405; bodies over 3 MiB, 413.
  */
 export class ApiServer {
   private server: Server | undefined;
   private readonly watches = new Set<ServerResponse>();
+  private readonly hooks: ApiServerHooks;
   url = '';
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly hooks: ApiServerHooks = {},
-    private readonly namespaces: () => string[] = () => [],
-  ) {}
+    private readonly options: ApiServerOptions,
+  ) {
+    if (options.token === '') throw new Error('the API server needs a bearer token');
+    this.hooks = options.hooks ?? {};
+  }
 
   async listen(port = 0): Promise<string> {
-    this.server = createServer((request, response) => {
+    const { key, cert } = this.options.tls;
+    this.server = createServer({ key, cert }, (request, response) => {
       this.handle(request, response).catch((error: unknown) =>
         this.send(response, 500, failure(500, 'InternalError', String(error))),
       );
     });
-    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, '127.0.0.1', resolve);
+    });
+    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -120,48 +80,38 @@ export class ApiServer {
     await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
   }
 
-  private send(response: ServerResponse, status: number, body: unknown): void {
-    if (!response.headersSent) response.writeHead(status, { 'content-type': 'application/json' });
+  /** `close`: the connection ends after this answer, so a body the client is still sending is not read. */
+  private send(response: ServerResponse, status: number, body: unknown, close = false): void {
+    if (!response.headersSent)
+      response.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
     response.end(JSON.stringify(body));
   }
 
+  private notAllowed(response: ServerResponse, method: string, kind: string): void {
+    // kube-apiserver's NewMethodNotSupported (k8s.io/apimachinery/pkg/api/errors).
+    const message = `${verbOf(method)} is not supported on resources of kind "${kind}"`;
+    this.send(response, 405, failure(405, 'MethodNotAllowed', message), true);
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // Authentication comes before anything else, for every path, as in kube-apiserver's filter
+    // chain with anonymous auth off (k8s.io/apiserver/pkg/endpoints/filters/authentication.go).
+    if (!bearerMatches(request.headers.authorization, this.options.token))
+      return this.send(response, 401, failure(401, 'Unauthorized', 'Unauthorized'), true);
     const url = new URL(request.url ?? '/', 'http://api');
     const path = url.pathname.replace(/\/$/, '');
-    const fixed: Record<string, unknown> = {
-      '/version': {
-        major: '1',
-        minor: '32',
-        gitVersion: 'v1.32.0-shipway-embedded',
-        platform: `${process.platform}/${process.arch}`,
-      },
-      '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] },
-      '/api/v1': CORE_RESOURCES,
-      '/apis': GROUPS,
-      '/apis/argoproj.io/v1alpha1': ROLLOUT_RESOURCES,
-      '/apis/apps/v1': APPS_RESOURCES,
-    };
-    if (request.method === 'GET' && fixed[path] !== undefined) return this.send(response, 200, fixed[path]);
-    const extra = request.method === 'GET' ? this.hooks.extra?.(path) : undefined;
-    if (extra !== undefined) return this.send(response, 200, extra);
-    if (request.method === 'GET' && path === '/api/v1/namespaces') {
-      const names = new Set([
-        ...this.namespaces(),
-        ...this.store.list('Rollout').map((object) => object.metadata.namespace),
-      ]);
-      return this.send(response, 200, {
-        kind: 'NamespaceList',
-        apiVersion: 'v1',
-        metadata: {},
-        items: [...names]
-          .sort()
-          .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } })),
-      });
-    }
-    const replicaSets = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/.exec(path);
-    if (replicaSets !== null) return this.listReplicaSets(response, replicaSets[1] ?? '', url);
-    const rollouts =
-      /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/rollouts(?:\/([^/]+))?(\/status)?$/.exec(path);
+    const method = request.method ?? 'GET';
+    const document = DISCOVERY.has(path) ? () => DISCOVERY.get(path) : this.hooks.extra?.get(path);
+    if (document !== undefined)
+      return method === 'GET' ? this.send(response, 200, document()) : this.notAllowed(response, method, path);
+    if (path === '/api/v1/namespaces')
+      return method === 'GET' ? this.listNamespaces(response) : this.notAllowed(response, method, 'namespaces');
+    const replicaSets = REPLICA_SETS.exec(path);
+    if (replicaSets !== null)
+      return method === 'GET'
+        ? this.listReplicaSets(response, replicaSets[1] ?? '', url)
+        : this.notAllowed(response, method, 'replicasets.apps');
+    const rollouts = ROLLOUTS.exec(path);
     if (rollouts === null)
       return this.send(
         response,
@@ -169,6 +119,19 @@ export class ApiServer {
         failure(404, 'NotFound', `the server could not find the requested resource (${path})`),
       );
     const [, namespace, name, status] = rollouts;
+    // A collection is listed and watched; one Rollout (or its status) is read and merge-patched.
+    if (method !== 'GET' && (method !== 'PATCH' || name === undefined))
+      return this.notAllowed(response, method, 'rollouts.argoproj.io');
+    return this.serveRollouts(request, response, url, { namespace, name, status: status !== undefined });
+  }
+
+  private serveRollouts(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    target: { namespace: string | undefined; name: string | undefined; status: boolean },
+  ): Promise<void> | void {
+    const { namespace, name } = target;
     const verb =
       request.method === 'PATCH'
         ? 'patch'
@@ -177,7 +140,7 @@ export class ApiServer {
           : name === undefined
             ? 'list'
             : 'get';
-    const resource = status === undefined ? 'rollouts' : 'rollouts/status';
+    const resource = target.status ? 'rollouts/status' : 'rollouts';
     if (this.hooks.authorize?.(verb, resource, namespace ?? '') === false) {
       request.resume();
       return this.send(
@@ -211,9 +174,22 @@ export class ApiServer {
         ? this.send(response, 404, failure(404, 'NotFound', `rollouts.argoproj.io "${name}" not found`))
         : this.send(response, 200, object);
     }
-    if (request.method !== 'PATCH')
-      return this.send(response, 405, failure(405, 'MethodNotAllowed', `${request.method} is not supported here`));
-    return this.patch(request, response, namespace ?? '', name ?? '', status === undefined ? 'main' : 'status');
+    return this.patch(request, response, namespace ?? '', name ?? '', target.status ? 'status' : 'main');
+  }
+
+  private listNamespaces(response: ServerResponse): void {
+    const names = new Set([
+      ...(this.options.namespaces?.() ?? []),
+      ...this.store.list('Rollout').map((object) => object.metadata.namespace),
+    ]);
+    this.send(response, 200, {
+      kind: 'NamespaceList',
+      apiVersion: 'v1',
+      metadata: {},
+      items: [...names]
+        .sort()
+        .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } })),
+    });
   }
 
   private listReplicaSets(response: ServerResponse, namespace: string, url: URL): void {
@@ -275,48 +251,23 @@ export class ApiServer {
     name: string,
     target: 'status' | 'main',
   ): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const bytes = await readLimitedBody(request, MAX_BODY_BYTES);
     const contentType = String(request.headers['content-type'] ?? '');
-    const answer = (status: number, body: unknown, patchBody: Record<string, unknown> = {}) => {
-      this.hooks.onPatch?.({ target, contentType, body: patchBody, status });
-      this.send(response, status, body);
+    const answer = (status: number, body: unknown, patchBody: unknown = {}) => {
+      this.hooks.onPatch?.({ target, contentType, body: isObject(patchBody) ? patchBody : {}, status });
+      this.send(response, status, body, status === 413);
     };
-    let body: Record<string, unknown>;
+    if (bytes === 'aborted') return void response.destroy();
+    if (bytes === 'too-large')
+      return answer(413, failure(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`));
+    let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      body = JSON.parse(bytes.toString());
     } catch {
-      return answer(400, failure(400, 'BadRequest', 'the patch is not JSON'));
+      return answer(400, failure(400, 'BadRequest', 'error decoding patch: the patch is not JSON'));
     }
     this.hooks.beforePatch?.();
-    if (!contentType.startsWith('application/merge-patch+json')) {
-      return answer(
-        415,
-        failure(415, 'UnsupportedMediaType', `only application/merge-patch+json is supported, got ${contentType}`),
-        body,
-      );
-    }
-    const current = this.store.get('Rollout', namespace, name);
-    if (current === undefined)
-      return answer(404, failure(404, 'NotFound', `rollouts.argoproj.io "${name}" not found`), body);
-    const wanted = (body.metadata as Record<string, unknown> | undefined)?.resourceVersion;
-    if (wanted !== undefined && wanted !== current.metadata.resourceVersion) {
-      return answer(
-        409,
-        failure(
-          409,
-          'Conflict',
-          `Operation cannot be fulfilled on rollouts.argoproj.io "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-        ),
-        body,
-      );
-    }
-    // The status subresource takes only status; the object itself ignores status, as with CRD subresources.
-    const applied = target === 'status' ? { status: body.status } : { ...body, status: undefined, metadata: undefined };
-    const merged = mergePatch(current, JSON.parse(JSON.stringify(applied))) as KubeObject;
-    if (target === 'main' && JSON.stringify(merged.spec) !== JSON.stringify(current.spec)) {
-      merged.metadata = { ...merged.metadata, generation: Number(current.metadata.generation ?? 1) + 1 };
-    }
-    answer(200, this.store.put(merged), body);
+    const outcome = mergePatchRollout(this.store, { namespace, name, target, contentType, body });
+    answer(outcome.status, outcome.body, body);
   }
 }

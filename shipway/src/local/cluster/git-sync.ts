@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GitScratch } from '../../adapters/git/git-scratch.js';
 import { renderOverlay } from '../../adapters/kustomize/render-overlay.js';
@@ -38,6 +37,8 @@ export class GitSync {
     private readonly environments: readonly EnvironmentConfig[],
     private readonly store: ObjectStore,
     private readonly path: string | undefined,
+    /** Where each sync exports the branch's tree: inside the state dir, so a killed cluster's leftovers are found. */
+    private readonly workDir: string,
     private readonly intervalMs = 300,
   ) {}
 
@@ -74,7 +75,7 @@ export class GitSync {
       return;
     }
     if (head === undefined || head === previous?.revision) return;
-    const dir = await mkdtemp(join(tmpdir(), 'shipway-sync-'));
+    const dir = await mkdtemp(join(this.workDir, 'shipway-sync-'));
     try {
       await this.scratch.fetchBranch(env.branch, { depth: 1 });
       await this.scratch.exportTree(head, dir);

@@ -9,6 +9,7 @@ import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseImageRef } from '../../core/image-ref.js';
 import { locate } from '../../core/oci/normalize-reference.js';
 import { writeAtomically } from '../registry/blob-store.js';
+import { PodProcessRecords, signalGroup } from './pod-records.js';
 
 export interface Probe {
   readonly path: string;
@@ -77,19 +78,24 @@ function isTerminating(pod: Pod): boolean {
  * Pods as local processes: each runs the image's command from the image's unpacked rootfs (pulled
  * by digest from its registry), on its own loopback port, with the container's environment and
  * the manifest's readiness and liveness probes. A crashed pod restarts with exponential back-off;
- * a stopped pod gets SIGTERM and its grace period, as the kubelet gives it.
+ * a stopped pod gets SIGTERM and its grace period, as the kubelet gives it. Each pod runs as the
+ * leader of a process group of its own, which is what gets signalled, and is recorded in the
+ * state dir (pod-records.ts) so that pods outliving a killed cluster are found and stopped.
  */
 export class PodRuntime {
   private readonly pods = new Map<string, Pod>();
   private readonly images = new Map<string, Promise<PulledImage>>();
   private counter = 0;
   private closed = false;
+  private readonly records: PodProcessRecords;
 
   constructor(
     private readonly stateDir: string,
     private readonly onChange: () => void,
     private readonly clientFor: (registry: string) => RegistryClient = (registry) => new RegistryClient(registry),
-  ) {}
+  ) {
+    this.records = new PodProcessRecords(join(stateDir, 'pods'));
+  }
 
   list(owner?: string): Pod[] {
     return [...this.pods.values()].filter((pod) => owner === undefined || pod.spec.owner === owner);
@@ -178,12 +184,17 @@ export class PodRuntime {
         IMAGE_DIGEST: parseImageRef(pod.spec.image).digest ?? '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A session and process group of its own: stop() signals the pod with whatever it started,
+      // and a terminal's Ctrl-C reaches the cluster (which drains its pods) but not the pods.
+      detached: true,
     });
+    if (child.pid !== undefined) this.records.record(pod.name, child.pid);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     pod.child = child;
     pod.state = 'starting';
     child.once('exit', () => {
+      this.records.forget(pod.name);
       log.end();
       if (pod.state === 'terminating' || this.closed) {
         this.pods.delete(pod.name);
@@ -223,7 +234,8 @@ export class PodRuntime {
       ) {
         lastLiveness = Date.now();
         livenessFailures = (await probe(pod.port, liveness.path)) ? 0 : livenessFailures + 1;
-        if (livenessFailures >= liveness.failureThreshold) child.kill('SIGKILL');
+        if (livenessFailures >= liveness.failureThreshold && child.exitCode === null && child.signalCode === null)
+          signalGroup(child.pid ?? 0, 'SIGKILL');
       }
     }
   }
@@ -234,13 +246,14 @@ export class PodRuntime {
     pod.state = 'terminating';
     this.onChange();
     const child = pod.child;
-    if (child === undefined || child.exitCode !== null) {
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
       this.pods.delete(pod.name);
       return;
     }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), pod.spec.terminationGraceMs);
+    // The group is signalled only while its leader runs, so the pid cannot have been reused.
+    signalGroup(child.pid ?? 0, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child.pid ?? 0, 'SIGKILL'), pod.spec.terminationGraceMs);
     await exited;
     clearTimeout(timer);
   }
