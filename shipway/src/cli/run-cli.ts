@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ShipwayError } from '../core/errors.js';
+import { SHIPWAY_VERSION } from '../version.js';
 import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerImage } from './commands/image.js';
+import { registerInit } from './commands/init.js';
 import { registerKustomize } from './commands/kustomize.js';
 import { registerLint } from './commands/lint.js';
 import { registerPlan } from './commands/plan.js';
@@ -32,13 +34,14 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command('shipway')
     .description(DESCRIPTION)
     .addHelpText('after', ABOUT)
-    .version('0.1.0')
+    .version(SHIPWAY_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerAnalysis(program, io);
   registerCluster(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
+  registerInit(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
   registerPlan(program, io);
