@@ -36,13 +36,13 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerCluster(program, io, io.signal ?? new AbortController().signal);
+  registerCluster(program, io);
   registerImage(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
   registerPlan(program, io);
   registerPromote(program, io);
-  registerRegistry(program, io, io.signal ?? new AbortController().signal);
+  registerRegistry(program, io);
   registerRollback(program, io);
   registerRollout(program, io);
   registerRun(program, io);
