@@ -39,9 +39,13 @@ export function composeIncludes(file: CiFile, state: IncludeState): CiMap {
   let merged: CiMap = {};
   const entries = includeEntries(file.value.include);
   const includeLine = entries.length === 0 ? 1 : (file.topLine('include') ?? 1);
+  let previous = includeLine - 1;
   for (const entry of entries) {
+    // Each entry's line: the next one that names it (block style), else the first (flow style).
     const needle = typeof entry === 'string' ? entry : isCiMap(entry) ? String(Object.values(entry)[0]) : '';
-    const location = { file: file.file, line: file.lineContaining(needle, includeLine) ?? includeLine };
+    const line = file.lineContaining(needle, previous + 1) ?? file.lineContaining(needle, includeLine) ?? includeLine;
+    previous = line;
+    const location = { file: file.file, line };
     for (const child of includedFiles(entry, location, state)) {
       if (child.text.includes('!reference')) state.references = true;
       merged = deepMerge(merged, composeIncludes(parseCiYaml(child.text, child.path), state));

@@ -133,9 +133,10 @@ function guard<T>(errors: CiProblem[], location: () => SourceLocation, what: str
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
     const { file, line } = location();
-    const message = `${what}: ${error.message}`;
-    if (!errors.some((e) => e.message === message && e.location.file === file && e.location.line === line))
-      errors.push({ message, location: { file, line } });
+    const known = errors.some(
+      (e) => e.location.file === file && e.location.line === line && e.message.endsWith(error.message),
+    );
+    if (!known) errors.push({ message: `${what}: ${error.message}`, location: { file, line } });
     return undefined;
   }
 }
