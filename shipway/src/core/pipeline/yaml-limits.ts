@@ -28,7 +28,12 @@ export class SizeBudget {
 
   /** Counts one value without looking inside it; false once the budget is spent. */
   take(value: unknown): boolean {
-    this.remaining -= typeof value === 'string' ? value.length + 1 : 1;
+    return this.spend(typeof value === 'string' ? value.length + 1 : 1);
+  }
+
+  /** Counts `units` of work (values copied, say); false once the budget is spent. */
+  spend(units: number): boolean {
+    this.remaining -= units;
     return this.remaining >= 0;
   }
 
