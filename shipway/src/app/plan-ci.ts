@@ -5,7 +5,7 @@ import { type CiConfig, loadCiConfig } from '../core/pipeline/load-ci-config.js'
 import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { PIPELINE_SOURCES, type PipelineSource, type PipelineTrigger } from '../core/pipeline/predefined-variables.js';
 import type { AppContext } from './context.js';
-import { repositoryFile, repositorySources } from './repository-sources.js';
+import { inRepository, repositoryFile, repositorySources } from './repository-sources.js';
 
 export interface PlanCiOptions {
   readonly file: string;
@@ -73,7 +73,8 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
     projectDir: context.cwd,
     targetBranch: options.targetBranch,
     openMergeRequests: options.openMergeRequest,
-    changedFiles: options.changed,
+    // Repository paths; one given absolute (or with ./) is taken relative to the repository.
+    changedFiles: options.changed?.map((path) => inRepository(context.cwd, path) ?? path),
   };
 }
 

@@ -51,18 +51,25 @@ function walk(root: string, dir: string): string[] {
   return out;
 }
 
-/**
- * `--file` as a path in the repository at `root` (the working directory): relative to it, or
- * absolute and inside it. A file outside the repository is a usage error: its includes, `exists`
- * and `changes` are paths of the repository it belongs to.
- */
-export function repositoryFile(root: string, file: string): string {
+/** A path given on the command line as a path in the repository at `root`, or undefined outside it. */
+export function inRepository(root: string, file: string): string | undefined {
   const absolute = resolve(root, file);
   // The working directory may be reached through a symlink; the path given through either name.
   for (const base of new Set([resolve(root), realpath(root) ?? resolve(root)])) {
     const path = relative(base, absolute);
     if (path !== '' && isInside(base, absolute)) return path;
   }
+  return undefined;
+}
+
+/**
+ * `--file` as a path in the repository at `root` (the working directory): relative to it, or
+ * absolute and inside it. A file outside the repository is a usage error: its includes, `exists`
+ * and `changes` are paths of the repository it belongs to.
+ */
+export function repositoryFile(root: string, file: string): string {
+  const path = inRepository(root, file);
+  if (path !== undefined) return path;
   throw new UsageError(`--file ${file} is not a file in the repository at ${root}`, {
     hint: 'run shipway from the root of the repository that holds the CI config',
   });

@@ -312,12 +312,18 @@ job: {script: [a]}
 });
 
 describe('every path option accepts an absolute path', () => {
-  it('plan --file and lint --file/--config, given absolute paths', async () => {
-    const repo = project({ '.gitlab-ci.yml': 'build: {script: [a]}\n' });
+  it('plan --file/--changed and lint --file/--config, given absolute paths', async () => {
+    const repo = project({
+      '.gitlab-ci.yml': 'build: {script: [a]}\ndocs: {script: [a], rules: [{changes: [docs/*]}]}\n',
+    });
     cpSync(join(REPO_ROOT, 'shipway.yaml'), join(repo, 'shipway.yaml'));
-    const planned = await plan(repo, '--ref', 'main', '--file', join(repo, '.gitlab-ci.yml'));
+    const file = ['--file', join(repo, '.gitlab-ci.yml')];
+    const planned = await plan(repo, '--ref', 'main', ...file, '--changed', join(repo, 'docs/a.md'));
     expect(planned.errors).toEqual([]);
-    expect(jobNames(planned)).toEqual(['build']);
+    expect(jobNames(planned)).toEqual(['build', 'docs']);
+    expect(jobNames(await plan(repo, '--ref', 'main', ...file, '--changed', join(repo, 'src/a.ts')))).toEqual([
+      'build',
+    ]);
     const lint = await shipway(repo, [
       'lint',
       '--json',
@@ -326,7 +332,9 @@ describe('every path option accepts an absolute path', () => {
       '--config',
       join(repo, 'shipway.yaml'),
     ]);
-    expect(JSON.parse(lint.stdout)).toMatchObject({ branches: { dev: ['build'], stage: ['build'], prod: ['build'] } });
+    expect(JSON.parse(lint.stdout)).toMatchObject({
+      branches: { dev: ['build', 'docs'], stage: ['build', 'docs'], prod: ['build', 'docs'] },
+    });
   });
 
   it('kustomize set-image <absolute dir> and registry serve --dir/--htpasswd <absolute> from another directory', async () => {

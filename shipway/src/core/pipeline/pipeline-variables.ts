@@ -45,10 +45,10 @@ export class VariableExpansionError extends ConfigError {
 }
 
 /**
- * A `variables:` map as name → raw value; `{value, expand: false}` values keep their `$`. A value
- * must be a string or a number (or a map with `value:`): GitLab refuses anything else ("variable
- * definition must be either a string or a hash", Ci::Config::Entry::Variable), and a list is
- * where an alias bomb would hide.
+ * A `variables:` map as name → raw value; `{value, expand: false}` values keep their `$`. A list
+ * or a map as the value is an error, as on GitLab ("variable definition must be either a string
+ * or a hash", Ci::Config::Entry::Variable), never text made of it: a list is where an alias bomb
+ * hides. (true, false and null still read as text.)
  */
 export function variablesOf(
   value: CiValue | undefined,
