@@ -50,27 +50,45 @@ export function checkExpressions(
   location: (key: string) => SourceLocation,
   errors: CiProblem[],
 ): void {
-  const check = (key: string, what: string, text: string, compile: (text: string) => void) => {
+  const { rules, only, except } = owner;
+  if (Array.isArray(rules))
+    for (const rule of rules)
+      if (isCiMap(rule) && typeof rule.if === 'string') {
+        const problem = expressionProblem(rule.if);
+        if (problem !== undefined) errors.push({ message: `${where}rules: ${problem}`, location: location('rules') });
+      }
+  if (only !== undefined) checkPolicy(only, `${where}only: `, () => location('only'), errors);
+  if (except !== undefined) checkPolicy(except, `${where}except: `, () => location('except'), errors);
+}
+
+/** Why GitLab would reject an expression, or undefined. */
+function expressionProblem(text: string): string | undefined {
+  try {
+    parseExpression(text);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ExpressionError) return error.message;
+    throw error;
+  }
+}
+
+/** An `only`/`except` policy's regex refs and variable expressions. */
+function checkPolicy(policy: CiValue, prefix: string, location: () => SourceLocation, errors: CiProblem[]): void {
+  const refs = typeof policy === 'string' ? [policy] : isCiMap(policy) ? policy.refs : policy;
+  for (const ref of Array.isArray(refs) ? refs : []) {
+    const literal = typeof ref === 'string' ? parseRegexLiteral(ref.split('@')[0] ?? '') : undefined;
+    if (literal === undefined) continue;
     try {
-      compile(text);
+      compileRegex(literal.source, literal.flags);
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
-      errors.push({ message: `${where}${what}: ${error.message}`, location: location(key) });
+      errors.push({ message: `${prefix}${error.message}`, location: location() });
     }
-  };
-  if (Array.isArray(owner.rules))
-    for (const rule of owner.rules)
-      if (isCiMap(rule) && typeof rule.if === 'string') check('rules', 'rules', rule.if, parseExpression);
-  for (const key of ['only', 'except'] as const) {
-    const policy = owner[key];
-    const refs = typeof policy === 'string' ? [policy] : isCiMap(policy) ? policy.refs : policy;
-    for (const ref of Array.isArray(refs) ? refs : []) {
-      const literal = typeof ref === 'string' ? parseRegexLiteral(ref.split('@')[0] ?? '') : undefined;
-      if (literal !== undefined) check(key, key, String(ref), () => compileRegex(literal.source, literal.flags));
-    }
-    const variables = isCiMap(policy) ? policy.variables : undefined;
-    for (const text of Array.isArray(variables) ? variables : [])
-      if (typeof text === 'string') check(key, key, text, parseExpression);
+  }
+  const variables = isCiMap(policy) ? policy.variables : undefined;
+  for (const text of Array.isArray(variables) ? variables : []) {
+    const problem = typeof text === 'string' ? expressionProblem(text) : undefined;
+    if (problem !== undefined) errors.push({ message: `${prefix}${problem}`, location: location() });
   }
 }
 

@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 
 /**
  * GitLab's CI/CD expression language for `rules:if`, `workflow:rules:if` and `only/except:
@@ -98,7 +99,7 @@ function parse(tokens: Token[]): Expr {
 }
 
 const cache = new Map<string, Expr>();
-const regexes = new Map<string, RE2JS>();
+const regexes = new Map<string, CiPattern>();
 
 /**
  * Parses once (memoized: a 3,000-job config repeats the same few conditions). Its regex literals
@@ -129,8 +130,53 @@ export function parseRegexLiteral(text: string): { source: string; flags: string
   return match === null ? undefined : { source: match[1] ?? '', flags: match[2] ?? '' };
 }
 
+/** A compiled CI pattern: all that `=~` and a regex ref need. */
+export interface CiPattern {
+  test(text: string): boolean;
+}
+
 /** The flags GitLab's RubySyntax accepts after the closing slash. */
 const FLAGS = /^[ismU]*$/;
+
+/**
+ * RE2 (the re2js port), loaded on first use: 260 kB of JavaScript that a config whose patterns
+ * are all plain text never needs; loading it costs about a tenth of planning 3,000 jobs.
+ */
+let engine: typeof RE2JS | undefined;
+function re2(): typeof RE2JS {
+  if (engine === undefined) {
+    const loaded: unknown = createRequire(import.meta.url)('re2js');
+    if (!isRe2(loaded)) throw new Error('the re2js package exports no RE2JS');
+    engine = loaded.RE2JS;
+  }
+  return engine;
+}
+
+function isRe2(value: unknown): value is { RE2JS: typeof RE2JS } {
+  return typeof value === 'object' && value !== null && 'RE2JS' in value && typeof value.RE2JS === 'function';
+}
+
+/**
+ * Plain text, perhaps anchored: printable ASCII that is no RE2 operator, or punctuation escaped
+ * with a backslash, between an optional ^ and an optional $.
+ */
+const LITERAL = /^(\^?)((?:[ !"#%&',\-/0-9:;<=>@A-Z_`a-z~]|\\[!-/:-@[-`{-~])*)(\$?)$/;
+
+/**
+ * A pattern without flags that is plain text matches the same in every engine, so it is matched
+ * as text: RE2 without the m flag reads ^ as the start of the text and $ as its end.
+ */
+function literalPattern(source: string, flags: string): CiPattern | undefined {
+  const match = flags === '' ? LITERAL.exec(source) : null;
+  if (match === null) return undefined;
+  const text = (match[2] ?? '').replace(/\\(.)/g, '$1');
+  const start = match[1] === '^';
+  const end = match[3] === '$';
+  if (start && end) return { test: (value) => value === text };
+  if (start) return { test: (value) => value.startsWith(text) };
+  if (end) return { test: (value) => value.endsWith(text) };
+  return { test: (value) => value.includes(text) };
+}
 
 /**
  * A CI pattern compiled as GitLab compiles it: with RE2 (Gitlab::UntrustedRegexp, through
@@ -139,13 +185,13 @@ const FLAGS = /^[ismU]*$/;
  * and `U` makes quantifiers lazy; there are no backreferences or lookaround, and matching takes
  * time linear in the text (https://github.com/google/re2/wiki/Syntax). Compiled once per pattern.
  */
-export function compileRegex(source: string, flags: string): RE2JS {
+export function compileRegex(source: string, flags: string): CiPattern {
   const key = `/${source}/${flags}`;
   const cached = regexes.get(key);
   if (cached !== undefined) return cached;
   if (!FLAGS.test(flags)) throw new ExpressionError(`unsupported regex flags /${flags} (GitLab accepts i, m, s, U)`);
   try {
-    const regex = RE2JS.compile(flags === '' ? source : `(?${flags})${source}`);
+    const regex = literalPattern(source, flags) ?? re2().compile(flags === '' ? source : `(?${flags})${source}`);
     regexes.set(key, regex);
     return regex;
   } catch (error) {
@@ -156,7 +202,7 @@ export function compileRegex(source: string, flags: string): RE2JS {
   }
 }
 
-function regexOf(token: Token, variables: Variables): RE2JS {
+function regexOf(token: Token, variables: Variables): CiPattern {
   if (token.kind === 'regex') return compileRegex(token.source, token.flags);
   const text = tokenValue(token, variables) ?? '';
   const literal = parseRegexLiteral(text);

@@ -8,7 +8,8 @@ import { MAX_YAML_SIZE_BYTES } from './yaml-limits.js';
 export interface RawVariable {
   readonly value: string;
   readonly expand: boolean;
-  readonly location: () => SourceLocation;
+  /** Where the variable `name` (this one) is written; shared by a whole map, asked only on an error. */
+  readonly locate: (name: string) => SourceLocation;
 }
 export type RawVariables = Map<string, RawVariable>;
 
@@ -58,19 +59,18 @@ export function variablesOf(
   const out: RawVariables = new Map();
   if (!isCiMap(value)) return out;
   for (const [name, entry] of Object.entries(value)) {
-    const location = () => locate(name);
     const raw = isCiMap(entry) ? entry.value : entry;
     if (raw !== null && raw !== undefined && typeof raw === 'object') {
       problems.push({
         message: `variables: ${name}: a variable's value must be a string or a number, not a ${Array.isArray(raw) ? 'list' : 'map'}`,
-        location: location(),
+        location: locate(name),
       });
       continue;
     }
     out.set(name, {
       value: raw === null || raw === undefined ? '' : String(raw),
       expand: !isCiMap(entry) || entry.expand !== false,
-      location,
+      locate,
     });
   }
   return out;
@@ -78,8 +78,8 @@ export function variablesOf(
 
 /** Values that come from outside the file (predefined, --var): expanded, located at their source. */
 export function rawOf(values: ReadonlyMap<string, string>, source: string): RawVariables {
-  const location = () => ({ file: source, line: 0 });
-  return new Map([...values].map(([name, value]) => [name, { value, expand: true, location }]));
+  const locate = () => ({ file: source, line: 0 });
+  return new Map([...values].map(([name, value]) => [name, { value, expand: true, locate }]));
 }
 
 function lookup(layers: Layers, name: string): RawVariable | undefined {
@@ -129,7 +129,7 @@ export class ExpandedVariables implements Variables {
     if (this.produced > MAX_EXPANDED_CHARACTERS) {
       const outer = this.expanding[0] ?? '';
       const entry = lookup(this.layers, outer);
-      throw new VariableExpansionError(outer, entry?.location() ?? { file: '', line: 0 });
+      throw new VariableExpansionError(outer, entry?.locate(outer) ?? { file: '', line: 0 });
     }
     return text;
   }

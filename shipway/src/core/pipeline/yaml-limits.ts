@@ -42,16 +42,17 @@ export class SizeBudget {
     if (!this.take(value)) return 'too big';
     if (typeof value !== 'object' || value === null) return undefined;
     if (depth >= MAX_YAML_DEPTH) return 'too deep';
+    // Indexed and for-in loops: this runs once per config file, cold, over every value in it.
     if (Array.isArray(value)) {
-      for (const item of value) {
-        const verdict = this.walk(item, depth + 1);
+      for (let index = 0; index < value.length; index += 1) {
+        const verdict = this.walk(value[index], depth + 1);
         if (verdict !== undefined) return verdict;
       }
       return undefined;
     }
-    for (const [key, item] of Object.entries(value)) {
-      if (!this.take(key)) return 'too big';
-      const verdict = this.walk(item, depth + 1);
+    for (const key in value) {
+      if (!this.spend(key.length + 1)) return 'too big';
+      const verdict = this.walk(Reflect.get(value, key), depth + 1);
       if (verdict !== undefined) return verdict;
     }
     return undefined;
