@@ -38,14 +38,13 @@ function includeEntries(value: CiValue | undefined): CiValue[] {
 export function composeIncludes(file: CiFile, state: IncludeState): CiMap {
   let merged: CiMap = {};
   const entries = includeEntries(file.value.include);
-  const includeLine = entries.length === 0 ? 1 : (file.topLine('include') ?? 1);
-  let previous = includeLine - 1;
-  for (const entry of entries) {
-    // Each entry's line: the next one that names it (block style), else the first (flow style).
-    const needle = typeof entry === 'string' ? entry : isCiMap(entry) ? String(Object.values(entry)[0]) : '';
-    const line = file.lineContaining(needle, previous + 1) ?? file.lineContaining(needle, includeLine) ?? includeLine;
-    previous = line;
-    const location = { file: file.file, line };
+  // Lines are looked up only for a problem: finding them builds the file's line index.
+  let lines: number[] | undefined;
+  for (const [index, entry] of entries.entries()) {
+    const location = () => {
+      lines ??= entryLines(file, entries);
+      return { file: file.file, line: lines[index] ?? 1 };
+    };
     for (const child of includedFiles(entry, location, state)) {
       if (child.text.includes('!reference')) state.references = true;
       merged = deepMerge(merged, composeIncludes(parseCiYaml(child.text, child.path), state));
@@ -62,14 +61,25 @@ export function composeIncludes(file: CiFile, state: IncludeState): CiMap {
   return Object.keys(merged).length === 0 ? own : deepMerge(merged, own);
 }
 
+/** Each entry's line: the next one that names it (block style), else the first (flow style). */
+function entryLines(file: CiFile, entries: readonly CiValue[]): number[] {
+  const includeLine = file.topLine('include') ?? 1;
+  let previous = includeLine - 1;
+  return entries.map((entry) => {
+    const needle = typeof entry === 'string' ? entry : isCiMap(entry) ? String(Object.values(entry)[0]) : '';
+    previous = file.lineContaining(needle, previous + 1) ?? file.lineContaining(needle, includeLine) ?? includeLine;
+    return previous;
+  });
+}
+
 /** The files one `include:` entry names that are not read yet, with their text; problems for the rest. */
 function includedFiles(
   entry: CiValue,
-  location: SourceLocation,
+  location: () => SourceLocation,
   state: IncludeState,
 ): { path: string; text: string }[] {
   const local = typeof entry === 'string' ? entry : isCiMap(entry) ? entry.local : undefined;
-  const problem = (message: string) => state.problems.push({ message: `include: ${message}`, location });
+  const problem = (message: string) => state.problems.push({ message: `include: ${message}`, location: location() });
   if (typeof local !== 'string') {
     const kind = isCiMap(entry) ? Object.keys(entry).find((key) => key !== 'rules' && key !== 'inputs') : 'include';
     problem(`${kind ?? 'an entry'} includes need GitLab; only local files can be planned offline`);

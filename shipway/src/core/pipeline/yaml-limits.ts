@@ -12,12 +12,14 @@ export const MAX_INCLUDES = 150;
 export type SizeVerdict = 'too big' | 'too deep' | undefined;
 
 /**
- * The size of parsed YAML walked as a tree, as DeepSize walks what Psych loaded: an alias counts
- * again each time it is used, so an alias bomb (billion laughs) is caught after at most the
- * limit's worth of steps, whatever it would expand to. Every value counts 1 and a string or a
- * key also its length: about the value written out without anchors, and less than the Ruby
- * object sizes DeepSize adds up (ObjectSpace.memsize_of, 40 bytes or more per object), so a
- * file GitLab accepts is never refused here. One budget can be spent across several walks.
+ * The size of parsed YAML walked as a tree, as DeepSize walks what Psych loaded. Psych, like
+ * js-yaml, loads an alias as the very object its anchor made, so loading is cheap and the cost
+ * comes later, from whatever walks, copies or prints the value as a tree. Walked this way an
+ * alias counts again each time it is used, so an alias bomb (billion laughs) is caught after
+ * at most the limit's worth of steps, whatever it would expand to. Every value counts 1 and a
+ * string or a key also its length: about the value written out without anchors, and less than
+ * the Ruby object sizes DeepSize adds up (ObjectSpace.memsize_of, 40 bytes or more per object),
+ * so a file GitLab accepts is not refused here. One budget can be spent across several walks.
  */
 export class SizeBudget {
   private remaining: number;
