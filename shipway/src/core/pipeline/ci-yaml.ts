@@ -2,6 +2,8 @@ import { CORE_SCHEMA, load, Type, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { MAX_YAML_DEPTH, MAX_YAML_SIZE_BYTES, SizeBudget } from './yaml-limits.js';
 
+const MIB = `${MAX_YAML_SIZE_BYTES / 1024 / 1024} MiB`;
+
 /** Where a value came from, for errors a user can jump to. */
 export interface SourceLocation {
   readonly file: string;
@@ -168,8 +170,6 @@ export function parseCiYaml(text: string, file: string): CiFile {
   checkDeepSize(parsed);
   return parsed;
 }
-
-const MIB = `${MAX_YAML_SIZE_BYTES / 1024 / 1024} MiB`;
 
 /** Refuses a file whose value, aliases expanded, passes GitLab's size or depth, at the top-level key where it does. */
 function checkDeepSize(parsed: CiFile): void {
