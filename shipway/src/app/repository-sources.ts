@@ -5,7 +5,7 @@ import { type CiSourceFile, type CiSources, repositoryPath } from '../core/pipel
 
 function realpath(path: string): string | undefined {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return undefined;
   }

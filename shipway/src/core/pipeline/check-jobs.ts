@@ -39,26 +39,34 @@ export function namesOf(value: CiValue | undefined): NeedName[] | null {
 }
 
 /**
- * Every expression and pattern of `rules` (a job's or the workflow's) and `only`/`except`,
- * parsed and compiled whichever ref is planned: GitLab validates them with the config
- * (Ci::Config::Entry::Rules::Rule, ExpressionValidator; a regex ref through RubySyntax), so a
- * pattern RE2 rejects is an error on every branch, not only where the rule is reached.
+ * The `if` expressions of rules (a job's or the workflow's), parsed and their patterns compiled
+ * without being evaluated: GitLab validates every rule with the config (Ci::Config::Entry::Rules::Rule,
+ * ExpressionValidator), so a pattern RE2 rejects is an error on every branch, even in a rule
+ * after the one that matched.
  */
-export function checkExpressions(
+export function checkRules(
+  rules: readonly CiValue[],
+  prefix: string,
+  location: () => SourceLocation,
+  errors: CiProblem[],
+): void {
+  for (const rule of rules)
+    if (isCiMap(rule) && typeof rule.if === 'string') {
+      const problem = expressionProblem(rule.if);
+      if (problem !== undefined) errors.push({ message: `${prefix}${problem}`, location: location() });
+    }
+}
+
+/** The same for `only`/`except`: regex refs (through RubySyntax) and variable expressions. */
+export function checkPolicies(
   owner: CiMap,
-  where: string,
+  prefix: string,
   location: (key: string) => SourceLocation,
   errors: CiProblem[],
 ): void {
-  const { rules, only, except } = owner;
-  if (Array.isArray(rules))
-    for (const rule of rules)
-      if (isCiMap(rule) && typeof rule.if === 'string') {
-        const problem = expressionProblem(rule.if);
-        if (problem !== undefined) errors.push({ message: `${where}rules: ${problem}`, location: location('rules') });
-      }
-  if (only !== undefined) checkPolicy(only, `${where}only: `, () => location('only'), errors);
-  if (except !== undefined) checkPolicy(except, `${where}except: `, () => location('except'), errors);
+  const { only, except } = owner;
+  if (only !== undefined) checkPolicy(only, `${prefix}only: `, () => location('only'), errors);
+  if (except !== undefined) checkPolicy(except, `${prefix}except: `, () => location('except'), errors);
 }
 
 /** Why GitLab would reject an expression, or undefined. */
@@ -115,7 +123,7 @@ export function checkJob(
     });
   if (d.when !== undefined && !(JOB_WHEN as readonly CiValue[]).includes(d.when))
     errors.push({ message: `job ${name}: unknown when: ${String(d.when)}`, location: job.keyLocation('when') });
-  checkExpressions(d, `job ${name}: `, job.keyLocation, errors);
+  checkPolicies(d, `job ${name}: `, job.keyLocation, errors);
   const position = stages.indexOf(stage);
   for (const key of ['needs', 'dependencies'] as const) {
     for (const need of namesOf(d[key]) ?? []) {
