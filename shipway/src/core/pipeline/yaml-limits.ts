@@ -41,7 +41,8 @@ export class SizeBudget {
 
   /** Walks `value`, found `depth` levels down; the first limit it passes, else undefined. */
   walk(value: unknown, depth = 0): SizeVerdict {
-    if (!this.take(value)) return 'too big';
+    if (typeof value === 'string') return this.spend(value.length + 1) ? undefined : 'too big';
+    if (!this.spend(1)) return 'too big';
     if (typeof value !== 'object' || value === null) return undefined;
     if (depth >= MAX_YAML_DEPTH) return 'too deep';
     // Indexed and for-in loops: this runs once per config file, cold, over every value in it.
