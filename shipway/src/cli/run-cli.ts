@@ -39,14 +39,14 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerAnalysis(program, io);
-  registerCluster(program, io, io.signal ?? new AbortController().signal);
+  registerCluster(program, io);
   registerImage(program, io);
   registerInit(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
   registerPlan(program, io);
   registerPromote(program, io);
-  registerRegistry(program, io, io.signal ?? new AbortController().signal);
+  registerRegistry(program, io);
   registerRollback(program, io);
   registerRollout(program, io);
   registerRun(program, io);

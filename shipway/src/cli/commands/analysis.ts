@@ -5,7 +5,7 @@ import type { Measurement } from '../../core/analysis/analysis-run-status.js';
 import { parseDuration } from '../../core/duration.js';
 import { ExternalError, RefusedError, UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 import { renderTable } from '../render-table.js';
 
 interface Flags {
@@ -100,7 +100,7 @@ export function registerAnalysis(program: Command, io: CliIo): void {
         configFile: flags.config,
         scrapeIntervalMs: parseDuration(flags.scrapeInterval),
         maxIntervalMs: parseDuration(flags.maxInterval),
-        signal: io.signal,
+        signal: interruptionOf(io),
         onMeasurement: (metric, measurement) => {
           counts.set(metric, (counts.get(metric) ?? 0) + 1);
           output.progress(line(metric, counts.get(metric) ?? 0, measurement));
