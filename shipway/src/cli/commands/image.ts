@@ -13,8 +13,59 @@ interface BuildFlags {
   json: boolean;
 }
 
+interface PullFlags {
+  to: string;
+  json: boolean;
+}
+
 export function registerImage(program: Command, io: CliIo): void {
-  const image = program.command('image').description('build and publish the service image');
+  const image = program.command('image').description('build, publish and inspect the service image');
+  registerBuild(image, io);
+  registerPull(image, io);
+}
+
+function registerPull(image: Command, io: CliIo): void {
+  image
+    .command('pull')
+    .description('pull an image by tag or digest, verify it, and unpack it into a directory')
+    .argument('<ref>', 'repository[:tag][@sha256:…], e.g. 127.0.0.1:5000/hello:src-0123456789abcdef')
+    .requiredOption('--to <dir>', 'a new or empty directory to unpack into')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Writes three things into <dir>, and nothing anywhere else:
+  <dir>/rootfs         the merged root filesystem: every layer applied in order, whiteouts
+                       honoured, files hard-linked, the image's own symlinks kept as they are
+  <dir>/config.json    the image config (Env, Cmd, WorkingDir, Labels, …), as pulled
+  <dir>/manifest.json  the image manifest, as pulled
+The unpacking is the embedded cluster's own. Every blob is checked: the manifest against the
+digest asked for (or the registry's Docker-Content-Digest), the config and layers against the
+manifest, and each unpacked layer against the config's diff_id. A layer entry that leaves the
+image, passes through a symlink, or hard-links to something outside its layer fails the pull
+with exit 3 and leaves <dir> as it was. A multi-platform index resolves to linux/<this machine>.
+
+Registry credentials: as for image build (SHIPWAY_REGISTRY_USERNAME/PASSWORD, docker config.json,
+ECR via the AWS SDK).
+
+Examples:
+  $ shipway image pull 127.0.0.1:5000/hello:src-0123456789abcdef --to /tmp/hello
+  $ ls /tmp/hello/rootfs/app && jq .config.Cmd /tmp/hello/config.json
+  $ shipway image pull "$IMAGE_REF" --to ./image --json`,
+    )
+    .action(async (ref: string, options: PullFlags) => {
+      const { context, output } = contextFor(io, options.json);
+      const { pullImage } = await import('../../app/image-pull.js');
+      const result = await pullImage(context, { reference: ref, to: options.to });
+      if (output.json) return output.data(result);
+      output.result(`pulled ${result.ref} (${result.layers.length} layers)`);
+      output.result(`  ${result.rootfs}`);
+      output.result(`  ${result.config}`);
+      output.result(`  ${result.manifest}`);
+    });
+}
+
+function registerBuild(image: Command, io: CliIo): void {
   image
     .command('build')
     .description('assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it')

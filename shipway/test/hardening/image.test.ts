@@ -1,0 +1,401 @@
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { pack } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
+import { layerPath } from '../../src/core/image/layer-path.js';
+import { createRegistryServer } from '../../src/local/registry/registry-server.js';
+import { bufferBlob, type TestBlob } from '../support/blobs.js';
+import { shipway } from '../support/run-shipway.js';
+
+// Hostile and ordinary images, built here with tar-stream, pushed to an embedded registry, and
+// pulled with `shipway image pull`. Decisions checked against containerd's archive/tar.go
+// (applyNaive: names joined to the root, so absolute names are root-relative) and image-spec
+// layer.md (whiteouts, opaque directories, "Changeset over existing files", hard links).
+
+type Entry =
+  | { name: string; body: string; mode?: number }
+  | { name: string; dir: true }
+  | { name: string; symlink: string }
+  | { name: string; hardlink: string };
+
+function tarOf(entries: Entry[]): Promise<Buffer> {
+  const tar = pack();
+  for (const entry of entries) {
+    if ('body' in entry) tar.entry({ name: entry.name, mode: entry.mode ?? 0o644 }, entry.body);
+    else if ('dir' in entry) tar.entry({ name: entry.name, type: 'directory', mode: 0o755 });
+    else if ('symlink' in entry) tar.entry({ name: entry.name, type: 'symlink', linkname: entry.symlink });
+    else tar.entry({ name: entry.name, type: 'link', linkname: entry.hardlink });
+  }
+  tar.finalize();
+  return (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks);
+  })();
+}
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+let work: string;
+let outside: string;
+let server: FastifyInstance;
+let host: string;
+let client: RegistryClient;
+
+/** Pushes an image of the given layers; `diffIds` overrides the config's rootfs.diff_ids. */
+async function pushImage(tag: string, layers: Entry[][], diffIds?: string[]): Promise<string> {
+  const tars = await Promise.all(layers.map(tarOf));
+  const blobs: TestBlob[] = tars.map((tar) => bufferBlob(gzipSync(tar)));
+  const config = bufferBlob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Cmd: ['/bin/app'], WorkingDir: '/app', Labels: { probe: tag } },
+        rootfs: { type: 'layers', diff_ids: diffIds ?? tars.map(sha256) },
+      }),
+    ),
+  );
+  for (const blob of [config, ...blobs]) await client.uploadBlob('hostile', blob);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+      layers: blobs.map((blob) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: blob.digest,
+        size: blob.size,
+      })),
+    }),
+  );
+  return client.putManifest('hostile', tag, manifest, 'application/vnd.oci.image.manifest.v1+json');
+}
+
+/** Every path under `dir` (not following symlinks) with its type, size and link count. */
+function snapshot(dir: string, skip: (path: string) => boolean): string[] {
+  const out: string[] = [];
+  const visit = (path: string) => {
+    if (skip(path)) return;
+    const info = lstatSync(path);
+    // work itself changes when a --to under it comes and goes; everything else must not.
+    if (path !== work)
+      out.push(`${relative(work, path)} ${info.mode.toString(8)} ${info.size} ${info.nlink} ${info.mtimeMs}`);
+    if (info.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name));
+  };
+  visit(dir);
+  return out;
+}
+
+const registryDir = () => join(work, 'registry');
+const outsideState = () => snapshot(work, (path) => path === registryDir() || path.startsWith(join(work, 'to-')));
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'shipway-hardening-image-'));
+  outside = join(work, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'victim.txt'), 'original');
+  writeFileSync(join(outside, 'secret.txt'), 'host secret');
+  server = await createRegistryServer({ dir: registryDir() });
+  host = new URL(await server.listen({ port: 0, host: '127.0.0.1' })).host;
+  client = new RegistryClient(host);
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const pull = (tag: string, to: string, ...extra: string[]) =>
+  shipway(work, ['image', 'pull', `${host}/hostile:${tag}`, '--to', join(work, to), ...extra]);
+
+describe('image pull refuses hostile layers and writes nothing outside --to', () => {
+  const cases: { title: string; layers: () => Entry[][]; message: RegExp }[] = [
+    {
+      title: 'a symlink to a host directory, then a file through it',
+      layers: () => [
+        [
+          { name: 'esc', symlink: outside },
+          { name: 'esc/victim.txt', body: 'pwned' },
+        ],
+      ],
+      message: /entry "esc\/victim\.txt" passes through the symlink "esc"/,
+    },
+    {
+      title: 'a relative symlink out of the image, then a file through it',
+      layers: () => [
+        [
+          { name: 'up', symlink: '../../../outside' },
+          { name: 'up/victim.txt', body: 'pwned' },
+        ],
+      ],
+      message: /entry "up\/victim\.txt" passes through the symlink "up"/,
+    },
+    {
+      title: 'a hard link through a symlink to a host file',
+      layers: () => [
+        [
+          { name: 'esc', symlink: outside },
+          { name: 'stolen', hardlink: 'esc/secret.txt' },
+        ],
+      ],
+      message: /hard link "stolen" -> "esc\/secret\.txt" passes through the symlink "esc"/,
+    },
+    {
+      title: 'a hard link whose target climbs out with ..',
+      layers: () => [[{ name: 'stolen', hardlink: '../../../outside/secret.txt' }]],
+      message: /hard link "stolen" -> "\.\.\/\.\.\/\.\.\/outside\/secret\.txt" points outside the image/,
+    },
+    {
+      title: 'a name that climbs out with ..',
+      layers: () => [[{ name: '../../../escaped.txt', body: 'pwned' }]],
+      message: /entry "\.\.\/\.\.\/\.\.\/escaped\.txt" points outside the image/,
+    },
+    {
+      title: 'an absolute name with .. in it',
+      layers: () => [[{ name: '/../../../escaped.txt', body: 'pwned' }]],
+      message: /entry "\/\.\.\/\.\.\/\.\.\/escaped\.txt" points outside the image/,
+    },
+    {
+      title: 'a name that passes through a file of the same layer',
+      layers: () => [
+        [
+          { name: 'plain', body: 'a file' },
+          { name: 'plain/child', body: 'x' },
+        ],
+      ],
+      message: /entry "plain\/child" passes through the file "plain"/,
+    },
+  ];
+
+  for (const [index, probe] of cases.entries()) {
+    it(`${probe.title}: exit 3 with one line, the sentinel untouched, nothing new outside --to`, async () => {
+      const tag = `bad-${index}`;
+      await pushImage(tag, probe.layers());
+      const before = outsideState();
+      const run = await pull(tag, `to-${tag}`);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toBe('');
+      const first = run.stderr.split('\n').find((line) => line.startsWith('shipway: ')) ?? '';
+      expect(first).toMatch(new RegExp(`^shipway: layer sha256:[0-9a-f]{12}… of ${host}/hostile: `));
+      expect(first).toMatch(probe.message);
+      expect(run.stderr).toMatch(/\n {2}hint: the layer was crafted or corrupted/);
+      expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe('original');
+      expect(statSync(join(outside, 'secret.txt')).nlink).toBe(1);
+      expect(outsideState()).toEqual(before);
+      // --to did not exist before the pull, so a failed pull leaves it absent.
+      expect(existsSync(join(work, `to-${tag}`))).toBe(false);
+    });
+  }
+
+  it('a symlink in one layer and a file through it in the next: the upper directory hides the symlink (overlayfs), nothing is read or written through it', async () => {
+    await pushImage('cross-layer', [
+      [{ name: 'esc', symlink: outside }],
+      [{ name: 'esc/victim.txt', body: 'inside the image' }],
+    ]);
+    const before = outsideState();
+    const run = await pull('cross-layer', 'to-cross-layer');
+    expect(run.code, run.stderr).toBe(0);
+    const rootfs = join(work, 'to-cross-layer/rootfs');
+    expect(lstatSync(join(rootfs, 'esc')).isDirectory()).toBe(true);
+    expect(readdirSync(join(rootfs, 'esc'))).toEqual(['victim.txt']);
+    expect(readFileSync(join(rootfs, 'esc/victim.txt'), 'utf8')).toBe('inside the image');
+    expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe('original');
+    expect(outsideState()).toEqual(before);
+  });
+
+  it('absolute names are relative to the image root, as containerd applies them: a host path as a name lands inside --to', async () => {
+    await pushImage('absolute', [[{ name: `${outside}/victim.txt`, body: 'inside the image' }]]);
+    const before = outsideState();
+    const run = await pull('absolute', 'to-absolute');
+    expect(run.code, run.stderr).toBe(0);
+    const inside = join(work, 'to-absolute/rootfs', outside, 'victim.txt');
+    expect(readFileSync(inside, 'utf8')).toBe('inside the image');
+    expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe('original');
+    expect(outsideState()).toEqual(before);
+  });
+
+  it('a layer whose tar does not match the config diff_id: exit 3, nothing kept', async () => {
+    await pushImage('wrong-diff-id', [[{ name: 'file', body: 'x' }]], [`sha256:${'1'.repeat(64)}`]);
+    const run = await pull('wrong-diff-id', 'to-wrong-diff-id');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/unpacks to sha256:[0-9a-f]{64}, but the config says sha256:1{64}/);
+    expect(existsSync(join(work, 'to-wrong-diff-id'))).toBe(false);
+  });
+});
+
+/** Every entry of a tree, `path type [-> target]`, sorted, never following symlinks. */
+function listTree(root: string): string[] {
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const info = lstatSync(path);
+      const rel = relative(root, path);
+      if (info.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(path)}`);
+      else if (info.isDirectory()) {
+        out.push(`${rel}/`);
+        visit(path);
+      } else out.push(rel);
+    }
+  };
+  visit(root);
+  return out;
+}
+
+describe('image pull: a good image', () => {
+  const base: Entry[] = [
+    { name: 'usr/bin/', dir: true },
+    { name: 'usr/bin/tool', body: 'tool v1', mode: 0o755 },
+    { name: 'usr/share/doc/readme', body: 'only in the base' },
+    { name: 'bin', symlink: 'usr/bin' },
+    { name: 'lib/abs-link', symlink: '/usr/bin/tool' },
+    { name: 'etc/os-release', body: 'base' },
+    { name: 'etc/gone', body: 'deleted by a whiteout' },
+    { name: 'etc/conf/old', body: 'hidden by an opaque whiteout' },
+  ];
+  const app: Entry[] = [
+    { name: 'app/main.js', body: 'main' },
+    { name: 'app/main-link.js', hardlink: 'app/main.js' },
+    { name: 'etc/.wh.gone', body: '' },
+    { name: 'etc/conf/.wh..wh..opq', body: '' },
+    { name: 'etc/conf/new', body: 'new' },
+    { name: 'usr/bin/tool', body: 'tool v2', mode: 0o755 },
+  ];
+  let digest: string;
+  beforeAll(async () => {
+    digest = await pushImage('good', [base, app]);
+  });
+
+  it('writes rootfs, config.json and manifest.json into --to: layers applied in order, links kept, nothing pointing into a cache', async () => {
+    const run = await pull('good', 'to-good', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    const dir = join(work, 'to-good');
+    expect(result).toMatchObject({
+      ref: `${host}/hostile:good@${digest}`,
+      digest,
+      dir,
+      rootfs: join(dir, 'rootfs'),
+      config: join(dir, 'config.json'),
+      manifest: join(dir, 'manifest.json'),
+    });
+    expect(result.layers).toHaveLength(2);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'manifest.json', 'rootfs']);
+    const rootfs = join(dir, 'rootfs');
+    expect(listTree(rootfs)).toEqual([
+      'app/',
+      'app/main-link.js',
+      'app/main.js',
+      'bin -> usr/bin',
+      'etc/',
+      'etc/conf/',
+      'etc/conf/new',
+      'etc/os-release',
+      'lib/',
+      'lib/abs-link -> /usr/bin/tool',
+      'usr/',
+      'usr/bin/',
+      'usr/bin/tool',
+      'usr/share/',
+      'usr/share/doc/',
+      'usr/share/doc/readme',
+    ]);
+    expect(readFileSync(join(rootfs, 'usr/bin/tool'), 'utf8')).toBe('tool v2');
+    expect(statSync(join(rootfs, 'usr/bin/tool')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(rootfs, 'usr/share/doc/readme'), 'utf8')).toBe('only in the base');
+    expect(statSync(join(rootfs, 'app/main-link.js')).ino).toBe(statSync(join(rootfs, 'app/main.js')).ino);
+    const manifest = readFileSync(join(dir, 'manifest.json'));
+    expect(sha256(manifest)).toBe(digest);
+    expect(sha256(readFileSync(join(dir, 'config.json')))).toBe(JSON.parse(manifest.toString()).config.digest);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.Labels).toEqual({ probe: 'good' });
+  });
+
+  it('by digest, into an existing empty directory, with a human summary on stdout', async () => {
+    mkdirSync(join(work, 'to-by-digest'));
+    const run = await shipway(work, ['image', 'pull', `${host}/hostile@${digest}`, '--to', 'to-by-digest']);
+    expect(run.code, run.stderr).toBe(0);
+    const dir = join(work, 'to-by-digest');
+    expect(run.stdout).toBe(
+      `pulled ${host}/hostile@${digest} (2 layers)\n  ${dir}/rootfs\n  ${dir}/config.json\n  ${dir}/manifest.json\n`,
+    );
+    expect(readFileSync(join(dir, 'rootfs/etc/conf/new'), 'utf8')).toBe('new');
+  });
+
+  it('refuses a --to that is not empty (exit 2) and touches nothing in it', async () => {
+    const dir = join(work, 'to-not-empty');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'keep.txt'), 'mine');
+    const run = await pull('good', 'to-not-empty');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^shipway: --to .*to-not-empty is not an empty directory\n {2}hint: /);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+  });
+
+  it('an unknown tag: exit 3, --to left absent', async () => {
+    const run = await pull('no-such-tag', 'to-missing');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`^shipway: ${host}/hostile:no-such-tag was not found$`, 'm'));
+    expect(existsSync(join(work, 'to-missing'))).toBe(false);
+  });
+
+  it('a registry whose Docker-Content-Digest does not match the manifest it serves: exit 3', async () => {
+    // A proxy in front of the real registry that lies about the digest of every manifest.
+    const liar: Server = createServer((request, response) => {
+      void (async () => {
+        const upstream = await fetch(`http://${host}${request.url}`, {
+          method: request.method ?? 'GET',
+          headers: { accept: String(request.headers.accept ?? '*/*') },
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        const headers: Record<string, string> = {};
+        upstream.headers.forEach((value, key) => {
+          if (!['content-encoding', 'transfer-encoding', 'connection'].includes(key)) headers[key] = value;
+        });
+        if (request.url?.includes('/manifests/')) headers['docker-content-digest'] = `sha256:${'0'.repeat(64)}`;
+        response.writeHead(upstream.status, headers).end(body);
+      })();
+    });
+    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (liar.address() as AddressInfo).port;
+      const run = await shipway(work, ['image', 'pull', `127.0.0.1:${port}/hostile:good`, '--to', 'to-liar']);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(
+        /^shipway: manifest hostile:good from 127\.0\.0\.1:\d+ hashed to sha256:[0-9a-f]{64}, but the registry says sha256:0{64}$/m,
+      );
+      expect(existsSync(join(work, 'to-liar'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => liar.close(resolve));
+    }
+  });
+});
+
+describe('layerPath: entry names', () => {
+  it('drops leading slashes and ., cleans lexically, refuses what climbs out', () => {
+    expect(layerPath('/etc/passwd')).toEqual({ ok: true, parts: ['etc', 'passwd'] });
+    expect(layerPath('./a/./b/../c/')).toEqual({ ok: true, parts: ['a', 'c'] });
+    expect(layerPath('./')).toEqual({ ok: true, parts: [] });
+    expect(layerPath('a/../../b').ok).toBe(false);
+    expect(layerPath('/../etc').ok).toBe(false);
+    expect(layerPath('..').ok).toBe(false);
+    expect(layerPath('a\0b').ok).toBe(false);
+  });
+});
