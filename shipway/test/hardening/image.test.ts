@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { pack } from 'tar-stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { layerPath } from '../../src/core/image/layer-path.js';
 import { createRegistryServer } from '../../src/local/registry/registry-server.js';
@@ -108,16 +108,22 @@ function snapshot(dir: string, skip: (path: string) => boolean): string[] {
 const registryDir = () => join(work, 'registry');
 const outsideState = () => snapshot(work, (path) => path === registryDir() || path.startsWith(join(work, 'to-')));
 
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'shipway-hardening-image-'));
-  outside = join(work, 'outside');
+/** The host files a hostile layer aims at, made afresh for each probe so that probes stay independent. */
+function resetOutside(): void {
+  rmSync(outside, { recursive: true, force: true });
   mkdirSync(outside);
   writeFileSync(join(outside, 'victim.txt'), 'original');
   writeFileSync(join(outside, 'secret.txt'), 'host secret');
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'shipway-hardening-image-'));
+  outside = join(work, 'outside');
   server = await createRegistryServer({ dir: registryDir() });
   host = new URL(await server.listen({ port: 0, host: '127.0.0.1' })).host;
   client = new RegistryClient(host);
 }, 60_000);
+beforeEach(resetOutside);
 afterAll(async () => {
   await server?.close();
   rmSync(work, { recursive: true, force: true });
