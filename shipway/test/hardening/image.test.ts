@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -20,10 +21,21 @@ import type { FastifyInstance } from 'fastify';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
+import { parseShipwayConfig } from '../../src/core/config/shipway-config.js';
 import { layerPath } from '../../src/core/image/layer-path.js';
+import { decideProvenance, publicUrl } from '../../src/core/image/provenance.js';
 import { createRegistryServer } from '../../src/local/registry/registry-server.js';
 import { bufferBlob, type TestBlob } from '../support/blobs.js';
+import { REPO_ROOT } from '../support/git-fixture.js';
+import { cloneRepo, type RepoClone } from '../support/repo-clone.js';
 import { shipway } from '../support/run-shipway.js';
+
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
 
 // Hostile and ordinary images, built here with tar-stream, pushed to an embedded registry, and
 // pulled with `shipway image pull`. Decisions checked against containerd's archive/tar.go
@@ -390,6 +402,176 @@ describe('image pull: a good image', () => {
       expect(existsSync(join(work, 'to-liar'))).toBe(false);
     } finally {
       await new Promise((resolve) => liar.close(resolve));
+    }
+  });
+});
+
+describe('image build: the content tag names one image', () => {
+  // Its own registry, counting requests through the server's onRequest hook.
+  let registry: FastifyInstance;
+  let registryHost: string;
+  const requests: { method: string; path: string }[] = [];
+  let a: RepoClone;
+  let b: RepoClone;
+  const env = (extra: Record<string, string> = {}) => ({ AWS_REPOSITORY: `${registryHost}/hello`, ...extra });
+  const build = async (clone: RepoClone, flags: string[], extra: Record<string, string> = {}) => {
+    const run = await shipway(clone.dir, ['image', 'build', '--base', 'host', '--json', ...flags], env(extra));
+    if (run.code !== 0) throw new Error(run.stderr);
+    return { ...JSON.parse(run.stdout), stderr: run.stderr } as {
+      tag: string;
+      digest: string;
+      ref: string;
+      push: string;
+      layers: { digest: string }[];
+      stderr: string;
+    };
+  };
+  /** A commit made a day after the clone's HEAD, so that a commit time that leaks into the image shows. */
+  const commitLater = (clone: RepoClone, ...args: string[]) => {
+    const head = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: clone.dir, encoding: 'utf8' }));
+    const date = `@${head + 86_400} +0000`;
+    execFileSync('git', ['commit', '--quiet', ...args], {
+      cwd: clone.dir,
+      env: { ...process.env, ...GIT_IDENTITY, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
+  };
+  const labelsOf = (clone: RepoClone, digest: string) => {
+    const blob = (d: string) => readFileSync(join(clone.dir, '.shipway/oci/blobs/sha256', d.slice(7)), 'utf8');
+    const config = blob(JSON.parse(blob(digest)).config.digest);
+    return { text: config, labels: JSON.parse(config).config.Labels as Record<string, string> };
+  };
+
+  beforeAll(async () => {
+    registry = await createRegistryServer({
+      dir: join(work, 'build-registry'),
+      onRequest: (event) => requests.push(event),
+    });
+    registryHost = new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host;
+    a = cloneRepo('shipway-repro-a-');
+    b = cloneRepo('shipway-repro-b-');
+    // a's origin is this repository's path on this machine; b's a GitLab URL with a token in it.
+    execFileSync('git', ['remote', 'set-url', 'origin', 'https://ci:s3cret-token@gitlab.example.com/team/hello.git'], {
+      cwd: b.dir,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await registry?.close();
+    a?.cleanup();
+    b?.cleanup();
+  });
+
+  let first: Awaited<ReturnType<typeof build>>;
+
+  it('the same inputs after `git commit --allow-empty`, with another CI_COMMIT_SHA, and in a clone with another origin build one digest', async () => {
+    first = await build(a, [], { CI_COMMIT_SHA: 'a'.repeat(40) });
+    commitLater(a, '--allow-empty', '-m', 'an empty commit');
+    const again = await build(a, [], { CI_COMMIT_SHA: 'b'.repeat(40) });
+    expect(again.tag).toBe(first.tag);
+    expect(again.layers).toEqual(first.layers);
+    expect(again.digest).toBe(first.digest);
+    const other = await build(b, []);
+    expect(other.tag).toBe(first.tag);
+    expect(other.digest).toBe(first.digest);
+    // The revision is the inputs' last commit (not HEAD, not CI_COMMIT_SHA); no source label
+    // without image.source or CI_PROJECT_URL, and neither a local path nor a token anywhere.
+    const inputs = [
+      'package-lock.json',
+      'tsconfig.base.json',
+      'service/package.json',
+      'service/tsconfig.json',
+      'service/src',
+    ];
+    const inputsCommit = execFileSync('git', ['log', '-1', '--format=%H', '--', ...inputs], {
+      cwd: a.dir,
+      encoding: 'utf8',
+    }).trim();
+    const { text, labels } = labelsOf(a, first.digest);
+    expect(labels['org.opencontainers.image.revision']).toBe(inputsCommit);
+    expect(labels).not.toHaveProperty('org.opencontainers.image.source');
+    expect(text).not.toContain(REPO_ROOT.replace(/\/$/, ''));
+    expect(text).not.toContain('s3cret-token');
+    expect(text).not.toContain('a'.repeat(40));
+  }, 300_000);
+
+  it('pushed once, the same inputs pushed again from the other clone after its own empty commit: no compile, no build, no upload, the dotenv still written', async () => {
+    const pushed = await build(a, ['--push']);
+    expect(pushed).toMatchObject({ push: 'pushed', digest: first.digest });
+    commitLater(b, '--allow-empty', '-m', 'another empty commit');
+    requests.length = 0;
+    const again = await build(b, ['--push', '--dotenv', 'build.env']);
+    expect(again).toMatchObject({ push: 'already-published', tag: first.tag, digest: first.digest });
+    expect(requests.filter((request) => request.method !== 'GET' && request.method !== 'HEAD')).toEqual([]);
+    expect(requests.filter((request) => request.path.includes('/blobs/'))).toEqual([]);
+    expect(again.stderr).not.toMatch(/building|layer:|uploaded/);
+    expect(again.stderr).toContain(`is already published as ${first.digest}; nothing to build or push`);
+    expect(readFileSync(join(b.dir, 'build.env'), 'utf8')).toBe(
+      `IMAGE_REPOSITORY=${registryHost}/hello\nIMAGE_TAG=${first.tag}\nIMAGE_DIGEST=${first.digest}\nIMAGE_REF=${registryHost}/hello:${first.tag}@${first.digest}\n`,
+    );
+  }, 120_000);
+
+  it('a committed code change gives new bytes to the app layer only; CI_PROJECT_URL becomes the source label without its credentials', async () => {
+    const file = join(a.dir, 'service/src/create-server.ts');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// a one-line change\n`);
+    execFileSync('git', ['add', '-A'], { cwd: a.dir });
+    commitLater(a, '-m', 'a code change');
+    const changed = await build(a, [], {
+      CI_PROJECT_URL: 'https://gitlab-ci-token:job-token@gitlab.example.com/team/hello',
+    });
+    expect(changed.tag).not.toBe(first.tag);
+    expect(changed.layers.slice(0, 2)).toEqual(first.layers.slice(0, 2));
+    expect(changed.layers[2]).not.toEqual(first.layers[2]);
+    const { text, labels } = labelsOf(a, changed.digest);
+    expect(labels['org.opencontainers.image.source']).toBe('https://gitlab.example.com/team/hello');
+    expect(text).not.toContain('job-token');
+  }, 120_000);
+});
+
+describe('provenance and image.source', () => {
+  it('SOURCE_DATE_EPOCH wins; else the inputs commit; the source is image.source, else CI_PROJECT_URL without credentials', () => {
+    const commit = { sha: 'c'.repeat(40), time: 1_700_000_000 };
+    expect(
+      decideProvenance({
+        sourceDateEpoch: undefined,
+        inputsCommit: commit,
+        lockfileCommit: { time: 1_600_000_000 },
+        configuredSource: undefined,
+        projectUrl: 'https://user:pass@gitlab.example.com/g/p?x=1#y',
+      }),
+    ).toEqual({
+      time: 1_700_000_000,
+      dependenciesTime: 1_600_000_000,
+      baseTime: 0,
+      revision: commit.sha,
+      source: 'https://gitlab.example.com/g/p',
+    });
+    expect(
+      decideProvenance({
+        sourceDateEpoch: '1234',
+        inputsCommit: commit,
+        lockfileCommit: undefined,
+        configuredSource: 'https://example.com/hello',
+        projectUrl: 'https://gitlab.example.com/g/p',
+      }),
+    ).toMatchObject({ time: 1234, dependenciesTime: 1234, baseTime: 1234, source: 'https://example.com/hello' });
+    for (const local of ['/work/repo', 'file:///work/repo', 'git@gitlab.com:g/p.git', 'not a url'])
+      expect(publicUrl(local)).toBeUndefined();
+  });
+
+  it('shipway.yaml image.source must be a plain http(s) URL', () => {
+    const yaml = (source: string) =>
+      readFileSync(join(REPO_ROOT, 'shipway.yaml'), 'utf8').replace(
+        '  name: hello-service\n',
+        `  name: hello-service\n  source: ${JSON.stringify(source)}\n`,
+      );
+    expect(parseShipwayConfig(yaml('https://gitlab.example.com/team/hello')).image.source).toBe(
+      'https://gitlab.example.com/team/hello',
+    );
+    for (const bad of ['https://user:token@gitlab.example.com/team/hello', '/home/me/hello', 'ftp://x/y']) {
+      expect(() => parseShipwayConfig(yaml(bad))).toThrow(
+        expect.objectContaining({
+          problems: ['image.source: must be an http(s) URL without user, password, query or fragment'],
+        }),
+      );
     }
   });
 });
