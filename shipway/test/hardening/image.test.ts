@@ -20,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pullAndUnpack } from '../../src/adapters/image/unpack-image.js';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { parseShipwayConfig } from '../../src/core/config/shipway-config.js';
 import { layerPath } from '../../src/core/image/layer-path.js';
@@ -277,6 +278,32 @@ function listTree(root: string): string[] {
   visit(root);
   return out;
 }
+
+describe("the cluster's pull: layers merged through the shared layer cache", () => {
+  it('an upper directory merges with a lower directory the cache carried as a link, and hides an image symlink of the same name', async () => {
+    const digest = await pushImage('shared-merge', [
+      [
+        { name: 'usr/share/a', body: 'from layer 1' },
+        { name: 'esc', symlink: outside },
+      ],
+      // usr/ is only in layer 1 here, so the chain of layers 1-2 carries it as a link into layer 1.
+      [{ name: 'etc/x', body: 'from layer 2' }],
+      [
+        { name: 'usr/share/b', body: 'from layer 3' },
+        { name: 'esc/victim.txt', body: 'inside the image' },
+      ],
+    ]);
+    const before = outsideState();
+    const image = await pullAndUnpack(client, 'hostile', digest, join(work, 'shared'), join(work, 'shared-cache'));
+    expect(readdirSync(join(image.rootfs, 'usr/share')).sort()).toEqual(['a', 'b']);
+    expect(readFileSync(join(image.rootfs, 'usr/share/a'), 'utf8')).toBe('from layer 1');
+    expect(readFileSync(join(image.rootfs, 'etc/x'), 'utf8')).toBe('from layer 2');
+    expect(lstatSync(join(image.rootfs, 'esc')).isDirectory()).toBe(true);
+    expect(readdirSync(join(image.rootfs, 'esc'))).toEqual(['victim.txt']);
+    expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe('original');
+    expect(outsideState().filter((line) => !line.startsWith('shared'))).toEqual(before);
+  });
+});
 
 describe('image pull: a good image', () => {
   const base: Entry[] = [

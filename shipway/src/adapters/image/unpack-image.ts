@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, existsSync } from 'node:fs';
-import { link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, lstat, mkdir, readdir, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
 import { ExternalError } from '../../core/errors.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { type FetchedImage, fetchImage, type RuntimeConfig } from './fetch-image.js';
@@ -46,16 +46,39 @@ const copyLower: Carry = async (source, destination, entry) => {
 };
 
 /**
+ * The directory the lower image has at `below`, if it has one there: a real directory, or a
+ * directory a chain carried as a link (linkLower) into this image's own layer and chain
+ * directories, by a real path. Anything else, an image's own symlink above all, is not a
+ * directory of the image and is never followed: an upper directory replaces it.
+ */
+async function lowerDirectory(below: string, own: readonly string[]): Promise<string | undefined> {
+  const info = await lstat(below).catch(() => undefined);
+  if (info?.isDirectory() === true) return below;
+  if (info?.isSymbolicLink() !== true || own.length === 0) return undefined;
+  const target = await readlink(below);
+  if (!isAbsolute(target) || normalize(target) !== target || !own.some((dir) => target.startsWith(`${dir}/`)))
+    return undefined;
+  const real = await realpath(target).catch(() => undefined);
+  return real === target && (await lstat(real)).isDirectory() ? real : undefined;
+}
+
+/**
  * Builds `target` as `upper` laid over `lower`, the way overlayfs merges layers
  * (docs.kernel.org/filesystems/overlayfs.html, "Directories", "whiteouts and opaque directories"):
  * an opaque whiteout hides all of `lower` in that directory, `.wh.<name>` hides `<name>`, upper
  * entries replace lower ones, and only where both sides are real directories are they merged. A
  * lower symlink is never followed (lstat), so an upper directory hides a lower symlink of the
- * same name instead of merging with wherever it points. Upper files are hard links (never
+ * same name instead of merging with wherever it points (see lowerDirectory). Upper files are hard links (never
  * symlinks) so that a program's real path stays inside the merged tree, which is where Node
  * resolves its `node_modules` from; lower-only entries are carried over by `carry`.
  */
-async function overlay(lower: string | undefined, upper: string, target: string, carry: Carry): Promise<void> {
+async function overlay(
+  lower: string | undefined,
+  upper: string,
+  target: string,
+  carry: Carry,
+  own: readonly string[],
+): Promise<void> {
   await mkdir(target, { mode: (await lstat(upper)).mode });
   const upperEntries = await readdir(upper, { withFileTypes: true });
   const whiteouts = upperEntries.filter((entry) => entry.name.startsWith(WHITEOUT)).map((entry) => entry.name);
@@ -73,9 +96,8 @@ async function overlay(lower: string | undefined, upper: string, target: string,
     const source = join(upper, entry.name);
     const destination = join(target, entry.name);
     if (entry.isDirectory()) {
-      const below = lower === undefined ? undefined : join(lower, entry.name);
-      const merge = below !== undefined && (await lstat(below).catch(() => undefined))?.isDirectory() === true;
-      work.push(overlay(merge ? below : undefined, source, destination, carry));
+      const below = lower === undefined ? undefined : await lowerDirectory(join(lower, entry.name), own);
+      work.push(overlay(below, source, destination, carry, own));
     } else if (entry.isSymbolicLink()) {
       work.push(readlink(source).then((value) => symlink(value, destination)));
     } else {
@@ -115,22 +137,29 @@ export async function unpackImage(
   options: UnpackOptions = {},
 ): Promise<string> {
   await mkdir(layerCache, { recursive: true });
+  // Real paths, so that the links a chain carries lower directories by are real paths too.
+  const cache = await realpath(layerCache);
+  const own: string[] = [];
+  // A standalone tree has no carried links, so nothing in it is followed at all.
+  const followable = options.standalone === true ? [] : own;
   const carry = options.standalone === true ? copyLower : linkLower;
   const prefix = options.standalone === true ? 'tree' : 'chain';
   let rootfs: string | undefined;
   const chain = createHash('sha256');
   for (const [index, layer] of image.manifest.layers.entries()) {
-    const cached = join(layerCache, layer.digest.replace(/[^a-zA-Z0-9]/g, '-'));
+    const cached = join(cache, layer.digest.replace(/[^a-zA-Z0-9]/g, '-'));
     const diffId = image.config.rootfs?.diff_ids[index];
     await publishDirectory(cached, (partial) => unpackLayer(client, repo, { ...layer, diffId }, partial));
+    own.push(cached);
     chain.update(`${layer.digest}\n`);
     if (rootfs === undefined && options.standalone !== true) {
       rootfs = cached;
       continue;
     }
-    const merged = join(layerCache, `${prefix}-${chain.copy().digest('hex').slice(0, 32)}`);
+    const merged = join(cache, `${prefix}-${chain.copy().digest('hex').slice(0, 32)}`);
     const lower = rootfs;
-    await publishDirectory(merged, (partial) => overlay(lower, cached, partial, carry));
+    await publishDirectory(merged, (partial) => overlay(lower, cached, partial, carry, followable));
+    own.push(merged);
     rootfs = merged;
   }
   if (rootfs === undefined) throw new ExternalError('IMAGE_INVALID', `${client.registry}/${repo} has no layers`);

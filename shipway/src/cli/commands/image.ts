@@ -74,7 +74,11 @@ function registerBuild(image: Command, io: CliIo): void {
       `base image: a registry reference, or "host" for a Node runtime made from this machine (default: $SHIPWAY_BASE_IMAGE, else ${DEFAULT_BASE})`,
     )
     .option('--tag <tag>', 'image tag (default: a hash of build.inputs, so unchanged inputs reuse the published image)')
-    .option('--push', 'push to image.repository from shipway.yaml; skipped when the tag already has this digest', false)
+    .option(
+      '--push',
+      'push to image.repository from shipway.yaml; a published content tag is reused without building',
+      false,
+    )
     .option(
       '--dotenv <file>',
       'write IMAGE_REPOSITORY, IMAGE_TAG, IMAGE_DIGEST, IMAGE_REF for GitLab artifacts:reports:dotenv',
@@ -89,8 +93,12 @@ function registerBuild(image: Command, io: CliIo): void {
       'after',
       `
 Layers: the base's, then production node_modules (from package-lock.json), then the compiled app,
-so a code change re-uploads only the small app layer. Entries are sorted, owned by root, stamped
-with SOURCE_DATE_EPOCH (or the commit time): the same commit builds the same digest anywhere.
+so a code change re-uploads only the small app layer. Entries are sorted and owned by root; every
+timestamp comes from the inputs (SOURCE_DATE_EPOCH, else the last commit that changed
+build.inputs), the revision label is that commit and the source label is image.source or
+CI_PROJECT_URL (never the local remote): the same inputs build the same digest on any machine
+and at any commit. With --push and the default tag, a tag the registry already has is reused:
+nothing is compiled, built or uploaded, and --dotenv is still written.
 The image is also kept as an OCI layout in .shipway/oci (skopeo copy oci:.shipway/oci:<tag> …).
 
 Registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json (DOCKER_CONFIG,
