@@ -39,7 +39,8 @@ Writes three things into <dir>, and nothing anywhere else:
                        honoured, files hard-linked, the image's own symlinks kept as they are
   <dir>/config.json    the image config (Env, Cmd, WorkingDir, Labels, …), as pulled
   <dir>/manifest.json  the image manifest, as pulled
-The unpacking is the embedded cluster's own. Every blob is checked: the manifest against the
+Layers are unpacked and merged by the embedded cluster's own code (merged here into
+hard-linked trees, where the cluster links into its layer cache). Every blob is checked: the manifest against the
 digest asked for (or the registry's Docker-Content-Digest), the config and layers against the
 manifest, and each unpacked layer against the config's diff_id. A layer entry that leaves the
 image, passes through a symlink, or hard-links to something outside its layer fails the pull
