@@ -20,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ociArchitecture } from '../../src/adapters/image/host-base.js';
 import { pullAndUnpack } from '../../src/adapters/image/unpack-image.js';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { parseShipwayConfig } from '../../src/core/config/shipway-config.js';
@@ -382,6 +383,36 @@ describe('image pull: a good image', () => {
       `pulled ${host}/hostile@${digest} (2 layers)\n  ${dir}/rootfs\n  ${dir}/config.json\n  ${dir}/manifest.json\n`,
     );
     expect(readFileSync(join(dir, 'rootfs/etc/conf/new'), 'utf8')).toBe('new');
+  });
+
+  it("a multi-platform index resolves to this machine's linux image (the other platform's is hostile)", async () => {
+    const manifestOf = async (tag: string) => {
+      const fetched = await client.getManifest('hostile', tag);
+      if (fetched === undefined) throw new Error(`no ${tag}`);
+      return { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
+    };
+    await pushImage('other-platform', [
+      [
+        { name: 'esc', symlink: outside },
+        { name: 'esc/victim.txt', body: 'pwned' },
+      ],
+    ]);
+    const other = process.arch === 'arm64' ? 'amd64' : 'arm64';
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { ...(await manifestOf('other-platform')), platform: { os: 'linux', architecture: other } },
+          { ...(await manifestOf('good')), platform: { os: 'linux', architecture: ociArchitecture(process.arch) } },
+        ],
+      }),
+    );
+    await client.putManifest('hostile', 'multi', index, 'application/vnd.oci.image.index.v1+json');
+    const run = await pull('multi', 'to-multi', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).digest).toBe(digest);
+    expect(readFileSync(join(work, 'to-multi/rootfs/etc/conf/new'), 'utf8')).toBe('new');
   });
 
   it('refuses a --to that is not empty (exit 2) and touches nothing in it', async () => {
