@@ -7,7 +7,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -18,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-import { pack } from 'tar-stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ociArchitecture } from '../../src/adapters/image/host-base.js';
 import { pullAndUnpack } from '../../src/adapters/image/unpack-image.js';
@@ -29,6 +27,7 @@ import { decideProvenance, publicUrl } from '../../src/core/image/provenance.js'
 import { createRegistryServer } from '../../src/local/registry/registry-server.js';
 import { bufferBlob, type TestBlob } from '../support/blobs.js';
 import { REPO_ROOT } from '../support/git-fixture.js';
+import { type Entry, listTree, tarOf } from '../support/layer-tar.js';
 import { cloneRepo, type RepoClone } from '../support/repo-clone.js';
 import { shipway } from '../support/run-shipway.js';
 
@@ -43,28 +42,6 @@ const GIT_IDENTITY = {
 // pulled with `shipway image pull`. Decisions checked against containerd's archive/tar.go
 // (applyNaive: names joined to the root, so absolute names are root-relative) and image-spec
 // layer.md (whiteouts, opaque directories, "Changeset over existing files", hard links).
-
-type Entry =
-  | { name: string; body: string; mode?: number }
-  | { name: string; dir: true }
-  | { name: string; symlink: string }
-  | { name: string; hardlink: string };
-
-function tarOf(entries: Entry[]): Promise<Buffer> {
-  const tar = pack();
-  for (const entry of entries) {
-    if ('body' in entry) tar.entry({ name: entry.name, mode: entry.mode ?? 0o644 }, entry.body);
-    else if ('dir' in entry) tar.entry({ name: entry.name, type: 'directory', mode: 0o755 });
-    else if ('symlink' in entry) tar.entry({ name: entry.name, type: 'symlink', linkname: entry.symlink });
-    else tar.entry({ name: entry.name, type: 'link', linkname: entry.hardlink });
-  }
-  tar.finalize();
-  return (async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
-    return Buffer.concat(chunks);
-  })();
-}
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -260,25 +237,6 @@ describe('image pull refuses hostile layers and writes nothing outside --to', ()
     expect(existsSync(join(work, 'to-wrong-diff-id'))).toBe(false);
   });
 });
-
-/** Every entry of a tree, `path type [-> target]`, sorted, never following symlinks. */
-function listTree(root: string): string[] {
-  const out: string[] = [];
-  const visit = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const info = lstatSync(path);
-      const rel = relative(root, path);
-      if (info.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(path)}`);
-      else if (info.isDirectory()) {
-        out.push(`${rel}/`);
-        visit(path);
-      } else out.push(rel);
-    }
-  };
-  visit(root);
-  return out;
-}
 
 describe("the cluster's pull: layers merged through the shared layer cache", () => {
   it('an upper directory merges with a lower directory the cache carried as a link, and hides an image symlink of the same name', async () => {
