@@ -268,6 +268,7 @@ describe('image pull: a good image', () => {
   const base: Entry[] = [
     { name: 'usr/bin/', dir: true },
     { name: 'usr/bin/tool', body: 'tool v1', mode: 0o755 },
+    { name: 'usr/bin/su-like', body: 'set-uid in the image', mode: 0o4755 },
     { name: 'usr/share/doc/readme', body: 'only in the base' },
     { name: 'bin', symlink: 'usr/bin' },
     { name: 'lib/abs-link', symlink: '/usr/bin/tool' },
@@ -317,6 +318,7 @@ describe('image pull: a good image', () => {
       'lib/abs-link -> /usr/bin/tool',
       'usr/',
       'usr/bin/',
+      'usr/bin/su-like',
       'usr/bin/tool',
       'usr/share/',
       'usr/share/doc/',
@@ -324,6 +326,8 @@ describe('image pull: a good image', () => {
     ]);
     expect(readFileSync(join(rootfs, 'usr/bin/tool'), 'utf8')).toBe('tool v2');
     expect(statSync(join(rootfs, 'usr/bin/tool')).mode & 0o777).toBe(0o755);
+    // No set-id file lands on the host: the cluster runs images without namespaces.
+    expect(statSync(join(rootfs, 'usr/bin/su-like')).mode & 0o7777).toBe(0o755);
     expect(readFileSync(join(rootfs, 'usr/share/doc/readme'), 'utf8')).toBe('only in the base');
     expect(statSync(join(rootfs, 'app/main-link.js')).ino).toBe(statSync(join(rootfs, 'app/main.js')).ino);
     const manifest = readFileSync(join(dir, 'manifest.json'));
