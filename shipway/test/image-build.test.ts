@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullAndUnpack } from '../src/adapters/image/unpack-image.js';
 import { RegistryClient } from '../src/adapters/registry/registry-client.js';
+import { parseShipwayConfig } from '../src/core/config/shipway-config.js';
 import { createRegistryServer } from '../src/local/registry/registry-server.js';
 import { cloneRepo, type RepoClone } from './support/repo-clone.js';
 import { runImage } from './support/run-image.js';
@@ -54,11 +55,13 @@ describe('shipway image build --base host --push', () => {
       Cmd: ['node', 'dist/server.js'],
     });
     expect(image.config.config.Env).toEqual(expect.arrayContaining(['NODE_ENV=production']));
-    const head = (await import('node:child_process'))
-      .execFileSync('git', ['rev-parse', 'HEAD'], { cwd: clone.dir, encoding: 'utf8' })
+    // The revision is the last commit that changed build.inputs (not HEAD): same inputs, same image.
+    const inputs = parseShipwayConfig(readFileSync(join(clone.dir, 'shipway.yaml'), 'utf8')).build.inputs;
+    const inputsCommit = (await import('node:child_process'))
+      .execFileSync('git', ['log', '-1', '--format=%H', '--', ...inputs], { cwd: clone.dir, encoding: 'utf8' })
       .trim();
     expect(image.config.config.Labels).toMatchObject({
-      'org.opencontainers.image.revision': head,
+      'org.opencontainers.image.revision': inputsCommit,
       'org.opencontainers.image.version': '1.0.0',
       'org.opencontainers.image.title': 'hello',
     });

@@ -7,17 +7,16 @@ import { ExternalError } from '../core/errors.js';
 import { parseImageRef } from '../core/image-ref.js';
 import { locate } from '../core/oci/normalize-reference.js';
 import type { AppContext } from './context.js';
+import { collectInputs, inputTag, OciLayout, publishHostBase } from './image-build.js';
+import { imageProvenance } from './image-provenance.js';
 import {
-  buildTime,
-  collectInputs,
   type ImageBuildOptions,
   type ImageBuildResult,
-  inputTag,
-  OciLayout,
-  publishHostBase,
+  publishedContentTag,
   pushFromLayout,
+  reusePublished,
   writeDotenv,
-} from './image-build.js';
+} from './image-publish.js';
 import { loadShipwayConfig } from './load-config.js';
 
 function isLoopback(reference: string): boolean {
@@ -59,9 +58,12 @@ export async function buildDockerfileImage(
   const target = locate(parseImageRef(repositoryText));
   const dockerfile = resolve(context.cwd, options.dockerfile);
   if (!existsSync(dockerfile)) throw new ExternalError('DOCKERFILE_MISSING', `${options.dockerfile} does not exist`);
-  const base = options.base === 'host' ? await publishHostBase(context, repositoryText) : options.base;
   const tag = options.tag ?? inputTag(await collectInputs(context.cwd, config.build.inputs));
-  const mtime = await buildTime(context);
+  const layout = new OciLayout(join(context.cwd, '.shipway/oci'));
+  const published = await publishedContentTag(context, options, target, tag);
+  if (published !== undefined) return reusePublished(context, options, repositoryText, tag, published, layout);
+  const base = options.base === 'host' ? await publishHostBase(context, repositoryText) : options.base;
+  const mtime = (await imageProvenance(context, config)).time;
   const storage = join(context.cwd, '.shipway/buildah');
   const ignorefile = join(dirname(dockerfile), '.dockerignore');
   const ca = context.env.NODE_EXTRA_CA_CERTS;
@@ -83,7 +85,6 @@ export async function buildDockerfileImage(
     ...(existsSync(ignorefile) ? ['--ignorefile', ignorefile] : []),
     context.cwd,
   ]);
-  const layout = new OciLayout(join(context.cwd, '.shipway/oci'));
   await layout.init();
   await buildah(context, storage, ['push', '--quiet', `localhost/shipway-build:${tag}`, `oci:${layout.dir}:${tag}`]);
   const index = JSON.parse(await readFile(join(layout.dir, 'index.json'), 'utf8')) as {

@@ -1,5 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { appEntries, collectInputs, dependencyLayer } from '../adapters/image/app-layers.js';
 import { cachedLayer } from '../adapters/image/cached-layer.js';
@@ -8,58 +7,30 @@ import { OciLayout } from '../adapters/image/oci-layout.js';
 import { registryBase } from '../adapters/image/registry-base.js';
 import { writeLayer } from '../adapters/image/tar-layer.js';
 import { runCommand } from '../adapters/process/run-command.js';
-import { RegistryClient } from '../adapters/registry/registry-client.js';
-import { registryCredentials } from '../adapters/registry/registry-credentials.js';
-import { imageRepository } from '../core/config/shipway-config.js';
+import { imageRepository, type ShipwayConfig } from '../core/config/shipway-config.js';
 import { ExternalError, UsageError } from '../core/errors.js';
-import { assembleImage, type LayerDescriptor } from '../core/image/assemble-image.js';
+import { type AssembledImage, assembleImage, type LayerDescriptor } from '../core/image/assemble-image.js';
 import { inputTag } from '../core/image/input-hash.js';
-import { isValidTag, parseImageRef } from '../core/image-ref.js';
-import { MEDIA, parseManifest } from '../core/oci/manifest.js';
+import { sourceDateEpoch } from '../core/image/provenance.js';
+import { type ImageRef, isValidTag, parseImageRef } from '../core/image-ref.js';
+import { MEDIA } from '../core/oci/manifest.js';
 import { locate } from '../core/oci/normalize-reference.js';
 import type { AppContext } from './context.js';
-import { resolveRemote } from './git-remote.js';
+import { imageProvenance } from './image-provenance.js';
+import {
+  clientFor,
+  type ImageBuildOptions,
+  type ImageBuildResult,
+  publishedContentTag,
+  pushFromLayout,
+  reusePublished,
+  writeDotenv,
+} from './image-publish.js';
 import { loadShipwayConfig } from './load-config.js';
 
 export { DEFAULT_BASE } from './defaults.js';
 
 import { DEFAULT_BASE } from './defaults.js';
-
-export interface ImageBuildOptions {
-  readonly base?: string | undefined;
-  readonly tag?: string | undefined;
-  readonly push?: boolean;
-  readonly dotenv?: string | undefined;
-  readonly configFile?: string | undefined;
-}
-
-export interface ImageBuildResult {
-  readonly repository: string;
-  readonly tag: string;
-  readonly digest: string;
-  readonly ref: string;
-  readonly layout: string;
-  readonly push: 'pushed' | 'already-published' | 'not-pushed';
-  readonly layers: readonly {
-    readonly digest: string;
-    readonly size: number;
-    readonly createdBy: string;
-    readonly cached?: boolean;
-  }[];
-}
-
-async function git(context: AppContext, ...args: string[]): Promise<string | undefined> {
-  const result = await runCommand('git', args, { cwd: context.cwd }).catch(() => undefined);
-  return result?.code === 0 ? result.stdout.trim() : undefined;
-}
-
-/** SOURCE_DATE_EPOCH (reproducible-builds.org), else the commit time, else the epoch. */
-async function buildTime(context: AppContext): Promise<number> {
-  const fromEnv = context.env.SOURCE_DATE_EPOCH;
-  if (fromEnv !== undefined && /^\d+$/.test(fromEnv)) return Number(fromEnv);
-  const commitTime = await git(context, 'log', '-1', '--format=%ct');
-  return commitTime !== undefined && /^\d+$/.test(commitTime) ? Number(commitTime) : 0;
-}
 
 async function compile(context: AppContext, dir: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
@@ -78,10 +49,6 @@ async function compile(context: AppContext, dir: string): Promise<void> {
   }
 }
 
-export async function clientFor(context: AppContext, registry: string): Promise<RegistryClient> {
-  return new RegistryClient(registry, { credentials: await registryCredentials(registry, context.env) });
-}
-
 /** `shipway image build`: assemble the service's image without a daemon, and push it. */
 export async function buildImage(context: AppContext, options: ImageBuildOptions): Promise<ImageBuildResult> {
   const config = await loadShipwayConfig(context, options.configFile);
@@ -93,43 +60,74 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
   const baseText = options.base ?? context.env.SHIPWAY_BASE_IMAGE ?? DEFAULT_BASE;
   const baseRef = baseText === 'host' ? undefined : parseImageRef(baseText);
   const root = context.cwd;
-  const contextDir = resolve(root, config.build.context);
-  await compile(context, contextDir);
-
   const tag = options.tag ?? inputTag(await collectInputs(root, config.build.inputs));
-  const mtime = await buildTime(context);
-  const created = new Date(mtime * 1000).toISOString();
   const layout = new OciLayout(join(root, '.shipway/oci'));
-  await layout.init();
+  const published = await publishedContentTag(context, options, target, tag);
+  if (published !== undefined) return reusePublished(context, options, repositoryText, tag, published, layout);
 
+  await compile(context, resolve(root, config.build.context));
+  await layout.init();
+  const { image, base, layers } = await assemble(context, config, layout, baseText, baseRef);
+  await layout.writeBlob(image.config);
+  await layout.writeBlob(image.manifest);
+  await layout.tagManifest(tag, image.manifestDigest, image.manifest.length);
+  const push =
+    options.push === true
+      ? await pushFromLayout(context, layout, target, image.manifestDigest, tag, base.source)
+      : 'not-pushed';
+  if (options.dotenv !== undefined)
+    await writeDotenv(context, options.dotenv, repositoryText, tag, image.manifestDigest);
+  return {
+    repository: repositoryText,
+    tag,
+    digest: image.manifestDigest,
+    ref: `${repositoryText}:${tag}@${image.manifestDigest}`,
+    layout: layout.dir,
+    push,
+    layers: [...base.layers, ...layers].map(({ digest, size, createdBy }) => ({ digest, size, createdBy })),
+  };
+}
+
+/** The base, the dependency and app layers, and the config and manifest that stack them. */
+async function assemble(
+  context: AppContext,
+  config: ShipwayConfig,
+  layout: OciLayout,
+  baseText: string,
+  baseRef: ImageRef | undefined,
+): Promise<{ image: AssembledImage; base: BaseImage; layers: LayerDescriptor[] }> {
+  const root = context.cwd;
+  const provenance = await imageProvenance(context, config);
+  const created = new Date(provenance.time * 1000).toISOString();
   context.progress(`base ${baseText}`);
   const base: BaseImage =
     baseRef === undefined
-      ? await hostBase(layout, mtime, created)
+      ? await hostBase(layout, provenance.baseTime, new Date(provenance.baseTime * 1000).toISOString())
       : await registryBase(await clientFor(context, locate(baseRef).registry), baseRef, baseText);
   context.progress('layer: production node_modules');
   const deps = await dependencyLayer(root, config.build.context);
-  const depsLayer = await cachedLayer(layout, deps.key, mtime, deps.entries);
+  const depsLayer = await cachedLayer(layout, deps.key, provenance.dependenciesTime, deps.entries);
   context.progress('layer: app');
   const appLayer = await writeLayer(
     await appEntries(root, config.build.context, config.build.output),
     layout.blobDir,
-    mtime,
+    provenance.time,
   );
   const layers: LayerDescriptor[] = [
     { ...depsLayer, createdBy: 'shipway: production node_modules' },
     { ...appLayer, createdBy: 'shipway: app' },
   ];
-  const packageJson = JSON.parse(await readFile(join(contextDir, 'package.json'), 'utf8')) as {
+  const packageJson = JSON.parse(await readFile(join(root, config.build.context, 'package.json'), 'utf8')) as {
     version?: string;
     main?: string;
   };
-  const revision = context.env.CI_COMMIT_SHA ?? (await git(context, 'rev-parse', 'HEAD')) ?? '';
-  const source =
-    context.env.CI_PROJECT_URL ??
-    (await resolveRemote(context, config.git.remote)
-      .then((remote) => remote.url)
-      .catch(() => ''));
+  const labels = {
+    'org.opencontainers.image.title': config.app,
+    'org.opencontainers.image.revision': provenance.revision,
+    'org.opencontainers.image.source': provenance.source,
+    'org.opencontainers.image.created': created,
+    'org.opencontainers.image.version': packageJson.version ?? '0.0.0',
+  };
   const image = assembleImage({
     baseConfig: base.config,
     baseLayers: base.layers,
@@ -143,118 +141,11 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
       entrypoint: [],
       cmd: ['node', packageJson.main ?? `${config.build.output}/server.js`],
       labels: Object.fromEntries(
-        Object.entries({
-          'org.opencontainers.image.title': config.app,
-          'org.opencontainers.image.revision': revision,
-          'org.opencontainers.image.source': source,
-          'org.opencontainers.image.created': created,
-          'org.opencontainers.image.version': packageJson.version ?? '0.0.0',
-        }).filter(([, value]) => value !== ''),
+        Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
       ),
     },
   });
-  await layout.writeBlob(image.config);
-  await layout.writeBlob(image.manifest);
-  await layout.tagManifest(tag, image.manifestDigest, image.manifest.length);
-
-  const ref = `${repositoryText}:${tag}@${image.manifestDigest}`;
-  const push =
-    options.push === true
-      ? await pushFromLayout(context, layout, target, image.manifestDigest, tag, base.source)
-      : 'not-pushed';
-  if (options.dotenv !== undefined)
-    await writeDotenv(context, options.dotenv, repositoryText, tag, image.manifestDigest);
-  return {
-    repository: repositoryText,
-    tag,
-    digest: image.manifestDigest,
-    ref,
-    layout: layout.dir,
-    push,
-    layers: [...base.layers, ...layers].map((layer) => ({
-      digest: layer.digest,
-      size: layer.size,
-      createdBy: layer.createdBy,
-    })),
-  };
-}
-
-/**
- * Pushes an image that is in the local OCI layout: each blob the registry lacks is mounted from
- * the base's repository when both are on the same registry, else uploaded from the layout
- * (fetched from the base's registry first if the layout does not have it); the manifest last.
- */
-export async function pushFromLayout(
-  context: AppContext,
-  layout: OciLayout,
-  target: { registry: string; repository: string },
-  manifestDigest: string,
-  tag: string,
-  baseSource?: { registry: string; repository: string },
-): Promise<'pushed' | 'already-published'> {
-  const client = await clientFor(context, target.registry);
-  if ((await client.resolveTag(target.repository, tag)) === manifestDigest) {
-    context.progress(`${target.registry}/${target.repository}:${tag} already has ${manifestDigest}; nothing to push`);
-    return 'already-published';
-  }
-  const manifestBytes = await layout.readBlob(manifestDigest);
-  const parsed = parseManifest(manifestBytes, MEDIA.ociManifest);
-  if (parsed.kind !== 'image')
-    throw new ExternalError(
-      'LAYOUT_INVALID',
-      `manifest ${manifestDigest} in ${layout.dir} is not an OCI image manifest`,
-    );
-  const fromLayout = (digest: string, size: number) => ({
-    digest,
-    size,
-    open: (start: number, end: number) => createReadStream(layout.blobPath(digest), { start, end }),
-  });
-  for (const blob of [...parsed.manifest.layers, parsed.manifest.config]) {
-    if (await client.blobExists(target.repository, blob.digest)) continue;
-    const inLayout = await layout.hasBlob(blob.digest);
-    if (
-      !inLayout &&
-      baseSource?.registry === target.registry &&
-      (await client.mountBlob(target.repository, blob.digest, baseSource.repository))
-    ) {
-      await report(context, blob, 'mounted');
-      continue;
-    }
-    if (!inLayout && baseSource !== undefined) {
-      context.progress(`fetching ${blob.digest.slice(0, 19)}… from ${baseSource.registry}/${baseSource.repository}`);
-      const partial = `${layout.blobPath(blob.digest)}.partial`;
-      await (await clientFor(context, baseSource.registry)).downloadBlob(
-        baseSource.repository,
-        blob.digest,
-        createWriteStream(partial),
-      );
-      await rename(partial, layout.blobPath(blob.digest));
-    }
-    await report(context, blob, await client.uploadBlob(target.repository, fromLayout(blob.digest, blob.size)));
-  }
-  await client.putManifest(target.repository, tag, manifestBytes, MEDIA.ociManifest);
-  return 'pushed';
-}
-
-async function report(context: AppContext, blob: { digest: string; size: number }, outcome: string): Promise<void> {
-  context.progress(`${outcome.padEnd(8)} ${blob.digest.slice(0, 19)}… ${(blob.size / 1024 / 1024).toFixed(1)} MiB`);
-}
-
-/** The variables later jobs read from a GitLab `artifacts:reports:dotenv` file. */
-export async function writeDotenv(
-  context: AppContext,
-  file: string,
-  repository: string,
-  tag: string,
-  digest: string,
-): Promise<void> {
-  const lines = [
-    `IMAGE_REPOSITORY=${repository}`,
-    `IMAGE_TAG=${tag}`,
-    `IMAGE_DIGEST=${digest}`,
-    `IMAGE_REF=${repository}:${tag}@${digest}`,
-  ];
-  await writeFile(resolve(context.cwd, file), `${lines.join('\n')}\n`);
+  return { image, base, layers };
 }
 
 /**
@@ -264,9 +155,9 @@ export async function writeDotenv(
 export async function publishHostBase(context: AppContext, repositoryText: string): Promise<string> {
   const layout = new OciLayout(join(context.cwd, '.shipway/oci'));
   await layout.init();
-  const mtime = await buildTime(context);
-  const created = new Date(mtime * 1000).toISOString();
-  const base = await hostBase(layout, mtime, created);
+  // Made from this machine, not from the repository: the same Node gives the same base.
+  const time = sourceDateEpoch(context.env.SOURCE_DATE_EPOCH) ?? 0;
+  const base = await hostBase(layout, time, new Date(time * 1000).toISOString());
   const config = Buffer.from(JSON.stringify({ ...base.config, config: { ...base.config.config, Cmd: ['node'] } }));
   const configDigest = await layout.writeBlob(config);
   const manifest = Buffer.from(
@@ -285,4 +176,5 @@ export async function publishHostBase(context: AppContext, repositoryText: strin
   return `${repositoryText}-base:${tag}@${digest}`;
 }
 
-export { buildTime, collectInputs, inputTag, OciLayout };
+export type { ImageBuildOptions, ImageBuildResult } from './image-publish.js';
+export { clientFor, collectInputs, inputTag, OciLayout, pushFromLayout, writeDotenv };

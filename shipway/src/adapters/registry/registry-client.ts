@@ -197,6 +197,15 @@ export class RegistryClient {
         `manifest ${reference} from ${this.registry}/${repo} hashed to ${digest}`,
       );
     }
+    // spec.md, "Pulling manifests": a client that uses Docker-Content-Digest MUST verify it
+    // against the manifest it got; for a tag it is the only digest there is to check against.
+    const announced = response.headers['docker-content-digest'];
+    if (typeof announced === 'string' && announced.startsWith('sha256:') && announced !== digest) {
+      throw new ExternalError(
+        'DIGEST_MISMATCH',
+        `manifest ${repo}:${reference} from ${this.registry} hashed to ${digest}, but the registry says ${announced}`,
+      );
+    }
     const mediaType = String(response.headers['content-type'] ?? '').split(';')[0] ?? '';
     return { digest, mediaType, bytes };
   }

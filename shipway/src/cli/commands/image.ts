@@ -13,8 +13,60 @@ interface BuildFlags {
   json: boolean;
 }
 
+interface PullFlags {
+  to: string;
+  json: boolean;
+}
+
 export function registerImage(program: Command, io: CliIo): void {
-  const image = program.command('image').description('build and publish the service image');
+  const image = program.command('image').description('build, publish and inspect the service image');
+  registerBuild(image, io);
+  registerPull(image, io);
+}
+
+function registerPull(image: Command, io: CliIo): void {
+  image
+    .command('pull')
+    .description('pull an image by tag or digest, verify it, and unpack it into a directory')
+    .argument('<ref>', 'repository[:tag][@sha256:…], e.g. 127.0.0.1:5000/hello:src-0123456789abcdef')
+    .requiredOption('--to <dir>', 'a new or empty directory to unpack into')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Writes three things into <dir>, and nothing anywhere else:
+  <dir>/rootfs         the merged root filesystem: every layer applied in order, whiteouts
+                       honoured, files hard-linked, the image's own symlinks kept as they are
+  <dir>/config.json    the image config (Env, Cmd, WorkingDir, Labels, …), as pulled
+  <dir>/manifest.json  the image manifest, as pulled
+Layers are unpacked and merged by the embedded cluster's own code (merged here into
+hard-linked trees, where the cluster links into its layer cache). Every blob is checked: the manifest against the
+digest asked for (or the registry's Docker-Content-Digest), the config and layers against the
+manifest, and each unpacked layer against the config's diff_id. A layer entry that leaves the
+image, passes through a symlink, or hard-links to something outside its layer fails the pull
+with exit 3 and leaves <dir> as it was. A multi-platform index resolves to linux/<this machine>.
+
+Registry credentials: as for image build (SHIPWAY_REGISTRY_USERNAME/PASSWORD, docker config.json,
+ECR via the AWS SDK).
+
+Examples:
+  $ shipway image pull 127.0.0.1:5000/hello:src-0123456789abcdef --to /tmp/hello
+  $ ls /tmp/hello/rootfs/app && jq .config.Cmd /tmp/hello/config.json
+  $ shipway image pull "$IMAGE_REF" --to ./image --json`,
+    )
+    .action(async (ref: string, options: PullFlags) => {
+      const { context, output } = contextFor(io, options.json);
+      const { pullImage } = await import('../../app/image-pull.js');
+      const result = await pullImage(context, { reference: ref, to: options.to });
+      if (output.json) return output.data(result);
+      output.result(`pulled ${result.ref} (${result.layers.length} layers)`);
+      output.result(`  ${result.rootfs}`);
+      output.result(`  ${result.config}`);
+      output.result(`  ${result.manifest}`);
+    });
+}
+
+function registerBuild(image: Command, io: CliIo): void {
   image
     .command('build')
     .description('assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it')
@@ -23,7 +75,11 @@ export function registerImage(program: Command, io: CliIo): void {
       `base image: a registry reference, or "host" for a Node runtime made from this machine (default: $SHIPWAY_BASE_IMAGE, else ${DEFAULT_BASE})`,
     )
     .option('--tag <tag>', 'image tag (default: a hash of build.inputs, so unchanged inputs reuse the published image)')
-    .option('--push', 'push to image.repository from shipway.yaml; skipped when the tag already has this digest', false)
+    .option(
+      '--push',
+      'push to image.repository from shipway.yaml; a published content tag is reused without building',
+      false,
+    )
     .option(
       '--dotenv <file>',
       'write IMAGE_REPOSITORY, IMAGE_TAG, IMAGE_DIGEST, IMAGE_REF for GitLab artifacts:reports:dotenv',
@@ -38,8 +94,12 @@ export function registerImage(program: Command, io: CliIo): void {
       'after',
       `
 Layers: the base's, then production node_modules (from package-lock.json), then the compiled app,
-so a code change re-uploads only the small app layer. Entries are sorted, owned by root, stamped
-with SOURCE_DATE_EPOCH (or the commit time): the same commit builds the same digest anywhere.
+so a code change re-uploads only the small app layer. Entries are sorted and owned by root; every
+timestamp comes from the inputs (SOURCE_DATE_EPOCH, else the last commit that changed
+build.inputs), the revision label is that commit and the source label is image.source or
+CI_PROJECT_URL (never the local remote): the same inputs build the same digest on any machine
+and at any commit. With --push and the default tag, a tag the registry already has is reused:
+nothing is compiled, built or uploaded, and --dotenv is still written.
 The image is also kept as an OCI layout in .shipway/oci (skopeo copy oci:.shipway/oci:<tag> …).
 
 Registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json (DOCKER_CONFIG,

@@ -7,6 +7,17 @@ import { isValidRepository } from '../image-ref.js';
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._/-]+$/;
 
+/** An http(s) URL that carries nothing but the location: it is written into published images. */
+const isPublicUrl = (text: string) => {
+  try {
+    const url = new URL(text);
+    const plain = url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    return plain && (url.protocol === 'https:' || url.protocol === 'http:');
+  } catch {
+    return false;
+  }
+};
+
 const relativePath = z
   .string()
   .min(1)
@@ -37,6 +48,14 @@ const configSchema = z.strictObject({
     name: z.string().min(1),
     /** Where the image is pushed; `${VAR}` and `${VAR:-default}` are expanded from the environment. */
     repository: z.string().min(1),
+    /**
+     * The public project URL for the image's org.opencontainers.image.source label (default:
+     * GitLab's CI_PROJECT_URL). It goes into every published image, so no credentials.
+     */
+    source: z
+      .string()
+      .refine(isPublicUrl, { message: 'must be an http(s) URL without user, password, query or fragment' })
+      .optional(),
   }),
   build: z.strictObject({
     /** The service's package directory (its package.json, build script and output). */
