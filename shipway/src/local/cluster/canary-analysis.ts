@@ -120,14 +120,8 @@ export class CanaryAnalyses {
     );
   }
 
-  private launch(
-    key: string,
-    name: string,
-    object: KubeObject,
-    rolloutName: string,
-    analysis: RolloutAnalysis,
-    hashes: { latest: string; stable: string | undefined },
-  ): void {
+  /** The run's templates and args, resolved and planned; InvalidSpecError when they cannot run. */
+  private plan(analysis: RolloutAnalysis, object: KubeObject, hashes: { latest: string; stable: string | undefined }) {
     if ((analysis.templates ?? []).length === 0) throw new InvalidSpecError('no templates');
     const specs = (analysis.templates ?? []).map((ref) => {
       if (ref.clusterScope === true)
@@ -142,10 +136,19 @@ export class CanaryAnalyses {
       stableHash: hashes.stable,
       rollout: object,
     });
-    const { metrics, errorRetryMs } = capIntervals(
-      planAnalysis(specs, args, analysis.dryRun),
-      this.options.maxIntervalMs,
-    );
+    const planned = capIntervals(planAnalysis(specs, args, analysis.dryRun), this.options.maxIntervalMs);
+    return { specs, args, ...planned };
+  }
+
+  private launch(
+    key: string,
+    name: string,
+    object: KubeObject,
+    rolloutName: string,
+    analysis: RolloutAnalysis,
+    hashes: { latest: string; stable: string | undefined },
+  ): void {
+    const { specs, args, metrics, errorRetryMs } = this.plan(analysis, object, hashes);
     const handle: RunHandle = {
       key,
       name,

@@ -1,6 +1,7 @@
 import { type ContainerEnv, containerEnv, type EnvSources } from '../../core/pod/container-env.js';
 import { podFieldValue } from '../../core/pod/pod-fields.js';
 import { type PodTemplate, podTemplateSchema } from '../../core/pod/pod-template.js';
+import { replicaSetSchema } from '../../core/rollout/replica-set-object.js';
 import type { ObjectStore } from './object-store.js';
 import type { PodSpec, Probe } from './pod-runtime.js';
 
@@ -54,8 +55,8 @@ export function podSpecFor(
   owner: { readonly namespace: string; readonly name: string },
   revision: string,
 ): PodSpec | undefined {
-  const record = store.get('ReplicaSet', owner.namespace, `${owner.name}-${revision}`);
-  const parsed = podTemplateSchema.safeParse((record?.spec as { template?: unknown } | undefined)?.template);
+  const record = replicaSetSchema.safeParse(store.get('ReplicaSet', owner.namespace, `${owner.name}-${revision}`));
+  const parsed = podTemplateSchema.safeParse(record.success ? record.data.spec.template : undefined);
   if (!parsed.success) return undefined;
   const template = parsed.data;
   const container = template.spec.containers[0];
