@@ -81,17 +81,32 @@ describe('InvalidSpec: what the embedded cluster cannot run is reported, never i
       'spec.template.spec.containers: the embedded cluster runs exactly one container, got 2',
     ],
     [
-      'env from a secret',
+      // valueFrom secretKeyRef/configMapKeyRef/fieldRef are honoured now (test/pod-container.test.ts);
+      // resourceFieldRef is the valueFrom the embedded cluster still cannot honour.
+      'env from a resource field',
       {
         template: {
           spec: {
             containers: [
-              { name: 'a', image: 'x', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+              {
+                name: 'a',
+                image: 'x',
+                env: [{ name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }],
+              },
             ],
           },
         },
       },
-      'spec.template.spec.containers[0].env.TOKEN: valueFrom is not supported by the embedded cluster',
+      'spec.template.spec.containers[0].env[0].valueFrom.resourceFieldRef: resources are not applied locally',
+    ],
+    [
+      'a field the embedded cluster does not know',
+      {
+        template: {
+          spec: { containers: [{ name: 'a', image: 'x', lifecycle: { preStop: { sleep: { seconds: 5 } } } }] },
+        },
+      },
+      'spec.template.spec.containers[0].lifecycle: postStart and preStop hooks are not run by the embedded cluster',
     ],
   ])('%s', async (_what, spec, message) => {
     store.put(rollout(spec));

@@ -18,7 +18,8 @@ export function podTemplateHash(template: unknown): string {
   return createHash('sha256').update(stableJson(template)).digest('hex').slice(0, 10);
 }
 
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted, so equal values give equal text. */
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     return `{${Object.keys(value)

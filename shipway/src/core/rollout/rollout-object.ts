@@ -4,10 +4,23 @@ import { z } from 'zod';
  * The fields of an Argo Rollouts `Rollout` (argoproj.io/v1alpha1) that shipway reads. Parsed at
  * the edge; unknown fields pass through untouched.
  */
+/** A RolloutAnalysis: a step's `analysis` or the background `strategy.canary.analysis`. */
+const rolloutAnalysis = z.looseObject({
+  templates: z
+    .array(z.looseObject({ templateName: z.string().optional(), clusterScope: z.boolean().optional() }))
+    .optional(),
+  args: z
+    .array(z.looseObject({ name: z.string(), value: z.string().optional(), valueFrom: z.looseObject({}).optional() }))
+    .optional(),
+  dryRun: z.array(z.looseObject({ metricName: z.string() })).optional(),
+});
+
+const intOrString = z.union([z.number(), z.string()]);
+
 const step = z.looseObject({
   setWeight: z.number().optional(),
   pause: z.looseObject({ duration: z.union([z.string(), z.number()]).optional() }).optional(),
-  analysis: z.unknown().optional(),
+  analysis: rolloutAnalysis.optional(),
   experiment: z.unknown().optional(),
   setCanaryScale: z.unknown().optional(),
 });
@@ -16,6 +29,13 @@ const condition = z.looseObject({
   type: z.string(),
   status: z.string().optional(),
   reason: z.string().optional(),
+  message: z.string().optional(),
+  lastUpdateTime: z.string().optional(),
+});
+
+const runStatus = z.looseObject({
+  name: z.string().optional(),
+  status: z.string().optional(),
   message: z.string().optional(),
 });
 
@@ -32,6 +52,8 @@ export const rolloutSchema = z.looseObject({
   spec: z.looseObject({
     replicas: z.number().optional(),
     paused: z.boolean().optional(),
+    progressDeadlineSeconds: z.number().optional(),
+    progressDeadlineAbort: z.boolean().optional(),
     restartAt: z.string().optional(),
     template: z
       .looseObject({
@@ -44,7 +66,15 @@ export const rolloutSchema = z.looseObject({
       .optional(),
     strategy: z
       .looseObject({
-        canary: z.looseObject({ steps: z.array(step).optional(), trafficRouting: z.unknown().optional() }).optional(),
+        canary: z
+          .looseObject({
+            steps: z.array(step).optional(),
+            trafficRouting: z.unknown().optional(),
+            maxSurge: intOrString.optional(),
+            maxUnavailable: intOrString.optional(),
+            analysis: rolloutAnalysis.extend({ startingStep: z.number().optional() }).optional(),
+          })
+          .optional(),
         blueGreen: z.looseObject({ postPromotionAnalysis: z.unknown().optional() }).optional(),
       })
       .optional(),
@@ -73,7 +103,8 @@ export const rolloutSchema = z.looseObject({
       conditions: z.array(condition).optional(),
       canary: z
         .looseObject({
-          currentStepAnalysisRunStatus: z.looseObject({ status: z.string().optional() }).nullable().optional(),
+          currentStepAnalysisRunStatus: runStatus.nullable().optional(),
+          currentBackgroundAnalysisRunStatus: runStatus.nullable().optional(),
         })
         .optional(),
       blueGreen: z
@@ -87,6 +118,8 @@ export const rolloutSchema = z.looseObject({
 });
 
 export type Rollout = z.infer<typeof rolloutSchema>;
+export type RolloutStatus = NonNullable<Rollout['status']>;
+export type RolloutAnalysis = z.infer<typeof rolloutAnalysis>;
 export type CanaryStep = z.infer<typeof step>;
 
 /** The current canary step and its index, as Argo Rollouts' GetCurrentCanaryStep computes them. */

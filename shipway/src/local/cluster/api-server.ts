@@ -37,12 +37,13 @@ export interface ApiServerOptions {
 
 const ROLLOUTS = /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/rollouts(?:\/([^/]+))?(\/status)?$/;
 const REPLICA_SETS = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/;
+const ANALYSIS_RUNS = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/analysisruns(?:\/([^/]+))?$/;
 
 /**
  * The subset of the Kubernetes API that shipway and `kubectl get` need, served from an
  * ObjectStore over HTTPS on 127.0.0.1: discovery, namespaces, Rollouts (get, list, watch,
  * merge-patch of the object and its status subresource, with resourceVersion preconditions) and
- * ReplicaSets by label. Every request must carry the bearer token (401 otherwise, discovery
+ * ReplicaSets by label, AnalysisRuns (get and list, read-only). Every request must carry the bearer token (401 otherwise, discovery
  * included: there is no anonymous access); other methods get 405; bodies over 3 MiB, 413.
  */
 export class ApiServer {
@@ -111,6 +112,11 @@ export class ApiServer {
       return method === 'GET'
         ? this.listReplicaSets(response, replicaSets[1] ?? '', url)
         : this.notAllowed(response, method, 'replicasets.apps');
+    const runs = ANALYSIS_RUNS.exec(path);
+    if (runs !== null)
+      return method === 'GET'
+        ? this.readAnalysisRuns(response, runs[1] ?? '', runs[2])
+        : this.notAllowed(response, method, 'analysisruns.argoproj.io');
     const rollouts = ROLLOUTS.exec(path);
     if (rollouts === null)
       return this.send(
@@ -190,6 +196,27 @@ export class ApiServer {
         .sort()
         .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } })),
     });
+  }
+
+  /** AnalysisRuns, read-only: the list of a namespace or one run (measurements included). */
+  private readAnalysisRuns(response: ServerResponse, namespace: string, name: string | undefined): void {
+    const verb = name === undefined ? 'list' : 'get';
+    const run = name === undefined ? undefined : this.store.get('AnalysisRun', namespace, name);
+    if (this.hooks.authorize?.(verb, 'analysisruns', namespace) === false) {
+      const message = `analysisruns.argoproj.io is forbidden: cannot ${verb} resource "analysisruns" in namespace "${namespace}"`;
+      this.send(response, 403, failure(403, 'Forbidden', message));
+    } else if (name === undefined) {
+      this.send(response, 200, {
+        kind: 'AnalysisRunList',
+        apiVersion: 'argoproj.io/v1alpha1',
+        metadata: { resourceVersion: this.store.resourceVersion },
+        items: this.store.list('AnalysisRun', namespace),
+      });
+    } else if (run === undefined) {
+      this.send(response, 404, failure(404, 'NotFound', `analysisruns.argoproj.io "${name}" not found`));
+    } else {
+      this.send(response, 200, run);
+    }
   }
 
   private listReplicaSets(response: ServerResponse, namespace: string, url: URL): void {

@@ -1,11 +1,13 @@
 import type { AnalysisRunStatus } from '../../core/analysis/analysis-run-status.js';
 import { COMPLETED } from '../../core/analysis/analysis-run-status.js';
-import type { TemplateArg } from '../../core/analysis/analysis-template.js';
 import { InvalidSpecError } from '../../core/analysis/invalid-spec.js';
 import { capIntervals, planAnalysis, readTemplateSpec } from '../../core/analysis/plan-analysis.js';
 import { buildRolloutArgs } from '../../core/analysis/resolve-args.js';
 import { runAnalysis } from '../../core/analysis/run-analysis.js';
 import { MemorySeriesStore } from '../../core/analysis/series-store.js';
+import { analysisRunSchema } from '../../core/rollout/analysis-run-object.js';
+import type { AnalysisRunRequest } from '../../core/rollout/reconcile.js';
+import type { Rollout, RolloutAnalysis } from '../../core/rollout/rollout-object.js';
 import { createMeasure } from '../analysis/measure-metric.js';
 import { MetricsScraper, podScrapeTarget, type ScrapeTarget } from '../analysis/metrics-scraper.js';
 import { wallClock } from '../analysis/wall-clock.js';
@@ -30,15 +32,10 @@ const HISTORY_LIMIT = 10;
 export interface RunHandle {
   readonly key: string;
   readonly name: string;
+  /** `namespace/name` of the Rollout the run belongs to. */
+  readonly owner: string;
   status?: AnalysisRunStatus;
   readonly abort: AbortController;
-}
-
-/** The rollout analysis spec of a step or of `strategy.canary.analysis` (RolloutAnalysis). */
-export interface RolloutAnalysis {
-  readonly templates?: readonly { templateName?: string; clusterScope?: boolean }[];
-  readonly args?: readonly TemplateArg[];
-  readonly dryRun?: readonly { metricName: string }[];
 }
 
 /**
@@ -50,6 +47,7 @@ export class CanaryAnalyses {
   readonly series = new MemorySeriesStore();
   readonly scraper: MetricsScraper;
   private readonly runs = new Map<string, RunHandle>();
+  private readonly invalid = new Map<string, { owner: string; message: string }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -89,16 +87,42 @@ export class CanaryAnalyses {
     void this.scraper.stop();
   }
 
-  /** The run for `key`, started on first call; InvalidSpecError when its templates cannot run. */
+  /**
+   * Starts the requested run unless it runs already or its stored object has finished (after a
+   * restart, a finished run is read back, not run again). Templates that cannot be evaluated
+   * faithfully are remembered as invalid (invalidRuns) and never started.
+   */
   ensure(
-    key: string,
-    name: string,
+    request: AnalysisRunRequest,
     object: KubeObject,
-    analysis: RolloutAnalysis,
+    rollout: Rollout,
     hashes: { latest: string; stable: string | undefined },
-  ): RunHandle {
-    const existing = this.runs.get(key);
-    if (existing !== undefined) return existing;
+  ): void {
+    const key = `${object.metadata.namespace}/${request.name}`;
+    if (this.runs.has(key) || this.invalid.has(key)) return;
+    const stored = analysisRunSchema.safeParse(this.store.get('AnalysisRun', object.metadata.namespace, request.name));
+    const phase = stored.success ? stored.data.status?.phase : undefined;
+    if (phase !== undefined && COMPLETED.has(phase)) return;
+    try {
+      this.launch(key, request.name, object, rollout.metadata.name, request.analysis, hashes);
+    } catch (error) {
+      if (!(error instanceof InvalidSpecError)) throw error;
+      this.invalid.set(key, { owner: `${object.metadata.namespace}/${rollout.metadata.name}`, message: error.message });
+    }
+  }
+
+  /** The runs of `namespace` that could not start, by name, with the reason. */
+  invalidRuns(namespace: string): Map<string, string> {
+    return new Map(
+      [...this.invalid]
+        .filter(([key]) => key.startsWith(`${namespace}/`))
+        .map(([key, entry]) => [key.slice(namespace.length + 1), entry.message]),
+    );
+  }
+
+  /** The run's templates and args, resolved and planned; InvalidSpecError when they cannot run. */
+  private plan(analysis: RolloutAnalysis, object: KubeObject, hashes: { latest: string; stable: string | undefined }) {
+    if ((analysis.templates ?? []).length === 0) throw new InvalidSpecError('no templates');
     const specs = (analysis.templates ?? []).map((ref) => {
       if (ref.clusterScope === true)
         throw new InvalidSpecError(`ClusterAnalysisTemplate ${ref.templateName} is not supported`);
@@ -112,11 +136,25 @@ export class CanaryAnalyses {
       stableHash: hashes.stable,
       rollout: object,
     });
-    const { metrics, errorRetryMs } = capIntervals(
-      planAnalysis(specs, args, analysis.dryRun),
-      this.options.maxIntervalMs,
-    );
-    const handle: RunHandle = { key, name, abort: new AbortController() };
+    const planned = capIntervals(planAnalysis(specs, args, analysis.dryRun), this.options.maxIntervalMs);
+    return { specs, args, ...planned };
+  }
+
+  private launch(
+    key: string,
+    name: string,
+    object: KubeObject,
+    rolloutName: string,
+    analysis: RolloutAnalysis,
+    hashes: { latest: string; stable: string | undefined },
+  ): void {
+    const { specs, args, metrics, errorRetryMs } = this.plan(analysis, object, hashes);
+    const handle: RunHandle = {
+      key,
+      name,
+      owner: `${object.metadata.namespace}/${rolloutName}`,
+      abort: new AbortController(),
+    };
     this.runs.set(key, handle);
     const record = (status: AnalysisRunStatus) => {
       handle.status = status;
@@ -129,7 +167,7 @@ export class CanaryAnalyses {
             namespace: object.metadata.namespace,
             labels: { 'rollouts-pod-template-hash': hashes.latest },
             ownerReferences: [
-              { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: object.metadata.name, controller: true },
+              { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: rolloutName, controller: true },
             ],
           },
           spec: { metrics: specs.flatMap((spec) => spec.metrics), args },
@@ -137,7 +175,7 @@ export class CanaryAnalyses {
         }),
       );
     };
-    this.pruneHistory(object);
+    this.pruneHistory(object.metadata.namespace, rolloutName);
     const measure = createMeasure(this.series, wallClock.now);
     void runAnalysis(metrics, {
       clock: wallClock,
@@ -160,34 +198,38 @@ export class CanaryAnalyses {
       .then((status) => {
         if (COMPLETED.has(status.phase)) this.onChange();
       });
-    return handle;
   }
 
   /**
    * Keeps the Rollout's last HISTORY_LIMIT finished AnalysisRun objects (Argo keeps 5 successful
    * and 5 unsuccessful by default: spec.analysis.successfulRunHistoryLimit / unsuccessfulRunHistoryLimit).
    */
-  private pruneHistory(object: KubeObject): void {
+  private pruneHistory(namespace: string, rollout: string): void {
     const finished = this.store
-      .list('AnalysisRun', object.metadata.namespace)
+      .list('AnalysisRun', namespace)
+      .flatMap((object) => {
+        const parsed = analysisRunSchema.safeParse(object);
+        return parsed.success ? [parsed.data] : [];
+      })
       .filter((run) => {
-        const owners = (run.metadata.ownerReferences ?? []) as { name?: string }[];
-        const phase = (run.status as { phase?: AnalysisRunStatus['phase'] } | undefined)?.phase;
-        return (
-          owners.some((owner) => owner.name === object.metadata.name) && phase !== undefined && COMPLETED.has(phase)
-        );
+        const phase = run.status?.phase;
+        const owned = (run.metadata.ownerReferences ?? []).some((owner) => owner.name === rollout);
+        return owned && phase !== undefined && COMPLETED.has(phase);
       })
       .sort((a, b) => Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0));
     for (const run of finished.slice(0, Math.max(0, finished.length - HISTORY_LIMIT)))
       this.store.delete('AnalysisRun', run.metadata.namespace, run.metadata.name);
   }
 
-  /** Terminates and forgets runs whose key `drop` selects (a finished step, an old revision). */
-  forget(drop: (key: string) => boolean): void {
+  /** Terminates and forgets the Rollout's runs (and invalid records) whose name `drop` selects. */
+  terminate(namespace: string, rollout: string, drop: (name: string) => boolean): void {
+    const owner = `${namespace}/${rollout}`;
     for (const [key, run] of this.runs) {
-      if (!drop(key)) continue;
+      if (run.owner !== owner || !drop(run.name)) continue;
       run.abort.abort();
       this.runs.delete(key);
     }
+    for (const [key, entry] of this.invalid)
+      if (entry.owner === owner && drop(key.slice(namespace.length + 1))) this.invalid.delete(key);
   }
 }

@@ -24,8 +24,8 @@ export interface SyncState {
 
 /**
  * The Argo CD part of the embedded cluster: follows each environment's branch, and on a new
- * commit renders the overlay with kustomize and applies the Rollout and AnalysisTemplates to the
- * store (a changed spec bumps metadata.generation), like automated sync.
+ * commit renders the overlay with kustomize and applies the Rollout, AnalysisTemplates, ConfigMaps
+ * and Secrets to the store (a changed spec bumps metadata.generation), like automated sync.
  */
 export class GitSync {
   readonly state = new Map<string, SyncState>();
@@ -107,10 +107,10 @@ export class GitSync {
 
   private apply(object: unknown, namespace: string): void {
     const record = object as Json;
-    if (record.kind !== 'Rollout' && record.kind !== 'AnalysisTemplate') return;
+    if (typeof record.kind !== 'string' || !APPLIED.has(record.kind)) return;
     const metadata = (record.metadata ?? {}) as Json;
     const desired = toKubeObject({ ...record, metadata: { ...metadata, namespace: metadata.namespace ?? namespace } });
-    const existing = this.store.get(desired.kind as string, desired.metadata.namespace, desired.metadata.name);
+    const existing = this.store.get(record.kind, desired.metadata.namespace, desired.metadata.name);
     if (existing === undefined) {
       this.store.put({
         ...desired,
@@ -119,16 +119,31 @@ export class GitSync {
       });
       return;
     }
-    if (JSON.stringify(existing.spec) === JSON.stringify(desired.spec)) return;
+    if (JSON.stringify(content(existing)) === JSON.stringify(content(desired))) return;
     const updated: KubeObject = {
       ...existing,
+      ...content(desired),
       metadata: {
         ...existing.metadata,
         labels: desired.metadata.labels,
         generation: Number(existing.metadata.generation ?? 1) + 1,
       },
-      spec: desired.spec,
     };
     this.store.put(updated);
   }
+}
+
+/**
+ * What Argo CD applies: a Rollout and its AnalysisTemplates, and the ConfigMaps and Secrets the
+ * pods read their environment from (kustomize's configMapGenerator and secretGenerator render
+ * them with hash-suffixed names and rewrite the references, given Argo Rollouts' kustomize
+ * configuration). Secrets are stored for the pods only: the API never serves them.
+ */
+const APPLIED = new Set(['Rollout', 'AnalysisTemplate', 'ConfigMap', 'Secret']);
+
+/** The fields whose change is a new version of the object. */
+function content(object: KubeObject): Json {
+  if (object.kind !== 'ConfigMap' && object.kind !== 'Secret') return { spec: object.spec };
+  const { data, binaryData, stringData, type, immutable } = object;
+  return { data, binaryData, stringData, type, immutable };
 }

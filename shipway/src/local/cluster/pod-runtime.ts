@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { imageCommand, type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
+import { type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
 import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseImageRef } from '../../core/image-ref.js';
 import { locate } from '../../core/oci/normalize-reference.js';
+import type { ContainerEnv } from '../../core/pod/container-env.js';
+import type { Container } from '../../core/pod/pod-template.js';
 import { writeAtomically } from '../registry/blob-store.js';
+import { planLaunch } from './container-launch.js';
 import { PodProcessRecords, signalGroup } from './pod-records.js';
 
 export interface Probe {
@@ -21,7 +25,9 @@ export interface PodSpec {
   readonly owner: string;
   readonly revision: string;
   readonly image: string;
-  readonly env: Readonly<Record<string, string>>;
+  readonly container: Container;
+  /** The container's environment, built at every start as the kubelet builds it (ConfigMaps and Secrets read then). */
+  readonly environment: (pod: { readonly name: string; readonly uid: string }) => ContainerEnv;
   readonly readiness: Probe | undefined;
   readonly liveness: Probe | undefined;
   readonly terminationGraceMs: number;
@@ -31,6 +37,7 @@ export type PodState = 'starting' | 'ready' | 'unready' | 'terminating' | 'crash
 
 export interface Pod {
   readonly name: string;
+  readonly uid: string;
   readonly spec: PodSpec;
   port: number;
   state: PodState;
@@ -134,6 +141,7 @@ export class PodRuntime {
     this.counter += 1;
     const pod: Pod = {
       name: `${spec.owner.split('/').pop() ?? 'pod'}-${spec.revision}-${this.counter.toString(36)}`,
+      uid: randomUUID(),
       spec,
       port: 0,
       state: 'starting',
@@ -167,22 +175,24 @@ export class PodRuntime {
   private async launch(pod: Pod): Promise<void> {
     const image = await this.image(pod.spec.image);
     if (pod.state === 'terminating' || this.closed) return;
-    const command = imageCommand(image);
-    if (command.program === undefined)
-      throw new Error(`the image's command is not on its PATH: ${JSON.stringify(image.config.config.Cmd ?? [])}`);
     pod.port = await freePort();
+    const built = pod.spec.environment(pod);
+    if (!built.ok) throw new Error(`${built.error.reason}: ${built.error.message}`);
+    // The pod's loopback port replaces the manifest's PORT (and its containerPort), so that
+    // `$(PORT)` in args and the program itself see the port the proxies and probes use.
+    const env = new Map([...built.env, ['PORT', String(pod.port)], ['HOST', '127.0.0.1']]);
+    env.set('IMAGE_DIGEST', parseImageRef(pod.spec.image).digest ?? '');
+    const launch = planLaunch(image, pod.spec.container, env, pod.name);
     const logDir = join(this.stateDir, 'logs');
     await mkdir(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${pod.name}.log`), { flags: 'a' });
-    const child = spawn(command.program, command.args, {
-      cwd: command.cwd,
-      env: {
-        ...command.env,
-        ...pod.spec.env,
-        PORT: String(pod.port),
-        HOST: '127.0.0.1',
-        IMAGE_DIGEST: parseImageRef(pod.spec.image).digest ?? '',
-      },
+    if (built.skipped.length > 0)
+      log.write(
+        `shipway: InvalidEnvironmentVariableNames: keys [${built.skipped.join(', ')}] from envFrom were skipped since they are not valid environment variable names\n`,
+      );
+    const child = spawn(launch.program, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       // A session and process group of its own: stop() signals the pod with whatever it started,
       // and a terminal's Ctrl-C reaches the cluster (which drains its pods) but not the pods.
@@ -193,7 +203,7 @@ export class PodRuntime {
     child.stderr?.pipe(log, { end: false });
     pod.child = child;
     pod.state = 'starting';
-    child.once('exit', () => {
+    const exited = () => {
       this.records.forget(pod.name);
       log.end();
       if (pod.state === 'terminating' || this.closed) {
@@ -208,6 +218,13 @@ export class PodRuntime {
       setTimeout(() => {
         if (pod.state === 'crashed' && !this.closed) void this.launchOrRetry(pod);
       }, backoff).unref();
+    };
+    child.once('exit', exited);
+    // A program the kernel refuses to run (not executable) is an 'error' with no 'exit'.
+    child.once('error', (error) => {
+      if (child.pid !== undefined) return;
+      pod.error = `RunContainerError: ${error.message.replace(launch.program, pod.spec.container.name)}`;
+      exited();
     });
     void this.watchProbes(pod, child);
   }
