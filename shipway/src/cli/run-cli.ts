@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ShipwayError } from '../core/errors.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerImage } from './commands/image.js';
 import { registerKustomize } from './commands/kustomize.js';
 import { registerLint } from './commands/lint.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRegistry } from './commands/registry.js';
@@ -36,9 +38,11 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerCluster(program, io, io.signal ?? new AbortController().signal);
+  registerDashboard(program, io, io.signal ?? new AbortController().signal);
   registerImage(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
+  registerMetrics(program, io);
   registerPlan(program, io);
   registerPromote(program, io);
   registerRegistry(program, io, io.signal ?? new AbortController().signal);

@@ -150,6 +150,21 @@ export class GitScratch {
     return result.stdout.split(/\s/)[0] || undefined;
   }
 
+  /** The tips of several remote branches in one round trip; branches that do not exist are absent. */
+  async remoteHeads(branches: readonly string[]): Promise<Map<string, string>> {
+    const result = await this.run(['ls-remote', this.remote, ...branches.map((branch) => `refs/heads/${branch}`)]);
+    if (result.code !== 0) throw gitFailure(`ls-remote ${this.remote}`, result.stderr);
+    const heads = new Map<string, string>();
+    for (const [sha = '', ref = ''] of result.stdout.split('\n').map((line) => line.split('\t')))
+      if (ref.startsWith('refs/heads/')) heads.set(ref.slice('refs/heads/'.length), sha);
+    return heads;
+  }
+
+  /** A read-only git command on what this scratch repository has fetched (log, show); its stdout. */
+  async read(args: readonly string[]): Promise<string> {
+    return this.git(args);
+  }
+
   /** Commits on `ref` that touched `path`, newest first. */
   async log(ref: string, path: string): Promise<LogEntry[]> {
     const out = await this.git(['log', '--format=%H%x1f%cI%x1f%B%x1e', ref, '--', path]);

@@ -1,0 +1,165 @@
+import type { RolloutView } from '../rollout/rollout-view.js';
+import type { AnalysisRunView } from './analysis-run-view.js';
+import type { ReleaseEventKind } from './release-timeline.js';
+
+/** What an environment's branch pins, and the commit that pinned it (from `shipway status` and its trailers). */
+export interface PinnedRelease {
+  readonly image: string | null;
+  readonly tag: string | null;
+  readonly digest: string | null;
+  readonly commit: string | null;
+  readonly promotedAt: string | null;
+  readonly promotedFrom: string | null;
+  readonly pipeline: string | null;
+  readonly kind: ReleaseEventKind | null;
+  readonly problem: string | null;
+}
+
+export interface PodCount {
+  readonly revision: string;
+  readonly ready: number;
+  readonly total: number;
+}
+
+export interface CardInput {
+  readonly environment: string;
+  readonly gate: 'auto' | 'manual';
+  readonly from: string | null;
+  readonly strategy: string | null;
+  readonly pinned: PinnedRelease;
+  readonly rollout: RolloutView | null;
+  /** Why the rollout could not be read (no cluster, not synced yet, forbidden); null when it was. */
+  readonly rolloutProblem: string | null;
+  readonly analysis: readonly AnalysisRunView[];
+  /** Pods by revision; null when the cluster does not say (a real cluster without ReplicaSet status). */
+  readonly pods: readonly PodCount[] | null;
+}
+
+export interface DigestView {
+  readonly full: string;
+  /** The first 12 hex digits after the algorithm, as `docker images` shortens image IDs. */
+  readonly short: string;
+  /** Same number = same release on the board (the digest's order of first appearance). */
+  readonly release: number;
+}
+
+export interface Card {
+  readonly app: string;
+  readonly environment: string;
+  readonly gate: 'auto' | 'manual';
+  readonly from: string | null;
+  readonly image: {
+    readonly repository: string | null;
+    readonly tag: string | null;
+    readonly digest: DigestView | null;
+  };
+  readonly commit: {
+    readonly sha: string;
+    readonly short: string;
+    readonly at: string | null;
+    readonly pipeline: string | null;
+    readonly from: string | null;
+    readonly kind: ReleaseEventKind | null;
+  } | null;
+  readonly rollout: {
+    readonly phase: string;
+    readonly message: string;
+    readonly step: { readonly current: number; readonly total: number } | null;
+    readonly canaryWeight: number;
+    readonly stableWeight: number;
+    readonly aborted: boolean;
+    readonly canary: { readonly revision: string | null; readonly digest: DigestView | null };
+    readonly stable: { readonly revision: string | null; readonly digest: DigestView | null };
+  } | null;
+  readonly analysis: readonly AnalysisRunView[];
+  readonly pods: readonly (PodCount & { readonly role: 'canary' | 'stable' | 'other' })[] | null;
+  readonly problems: readonly string[];
+}
+
+export interface Board {
+  readonly app: string;
+  readonly cards: readonly Card[];
+}
+
+/** `sha256:0123456789abcdef…` → `0123456789ab`. */
+export function shortDigest(digest: string): string {
+  const hex = digest.slice(digest.indexOf(':') + 1);
+  return hex.slice(0, 12);
+}
+
+function digestOfImage(image: string | null): string | null {
+  if (image === null || !image.includes('@')) return null;
+  return image.slice(image.indexOf('@') + 1);
+}
+
+function repositoryOf(image: string | null): string | null {
+  if (image === null) return null;
+  const name = image.split('@')[0] ?? '';
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
+
+/**
+ * The environments board: one card per environment in promotion order. Every digest on the
+ * board (pinned, canary, stable) gets a release number by first appearance, so the same digest
+ * in several environments reads as the same release.
+ */
+export function buildBoard(app: string, inputs: readonly CardInput[]): Board {
+  const releases = new Map<string, number>();
+  const view = (digest: string | null): DigestView | null => {
+    if (digest === null) return null;
+    if (!releases.has(digest)) releases.set(digest, releases.size + 1);
+    return { full: digest, short: shortDigest(digest), release: releases.get(digest) ?? 0 };
+  };
+  return { app, cards: inputs.map((input) => buildCard(app, input, view)) };
+}
+
+function buildCard(app: string, input: CardInput, view: (digest: string | null) => DigestView | null): Card {
+  const { pinned, rollout } = input;
+  const problems = [pinned.problem, input.rolloutProblem].filter((problem): problem is string => problem !== null);
+  const canaryRevision = rollout?.canary.revision ?? null;
+  const stableRevision = rollout?.stable.revision ?? null;
+  return {
+    app,
+    environment: input.environment,
+    gate: input.gate,
+    from: input.from,
+    image: { repository: repositoryOf(pinned.image), tag: pinned.tag, digest: view(pinned.digest) },
+    commit:
+      pinned.commit === null
+        ? null
+        : {
+            sha: pinned.commit,
+            short: pinned.commit.slice(0, 12),
+            at: pinned.promotedAt,
+            pipeline: pinned.pipeline,
+            from: pinned.promotedFrom,
+            kind: pinned.kind,
+          },
+    rollout:
+      rollout === null
+        ? null
+        : {
+            phase: rollout.phase,
+            message: rollout.message,
+            step: rollout.step,
+            canaryWeight: rollout.actualWeight,
+            stableWeight: 100 - rollout.actualWeight,
+            aborted: rollout.aborted,
+            canary: { revision: canaryRevision, digest: view(digestOfImage(rollout.canary.image)) },
+            stable: { revision: stableRevision, digest: view(digestOfImage(rollout.stable.image)) },
+          },
+    analysis: input.analysis,
+    pods:
+      input.pods?.map((pods) => ({
+        ...pods,
+        role:
+          pods.revision === canaryRevision && canaryRevision !== stableRevision
+            ? 'canary'
+            : pods.revision === stableRevision
+              ? 'stable'
+              : 'other',
+      })) ?? null,
+    problems,
+  };
+}
