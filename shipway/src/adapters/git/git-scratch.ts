@@ -160,6 +160,13 @@ export class GitScratch {
     return heads;
   }
 
+  /** Fetches the remote's default branch (its HEAD) with its history; null when the remote has none. */
+  async fetchRemoteHead(): Promise<string | null> {
+    const result = await this.run(['fetch', '--quiet', '--no-tags', this.remote, '+HEAD:refs/shipway-remote-head']);
+    if (result.code !== 0) return null;
+    return (await this.git(['rev-parse', 'refs/shipway-remote-head'])).trim();
+  }
+
   /** A read-only git command on what this scratch repository has fetched (log, show); its stdout. */
   async read(args: readonly string[]): Promise<string> {
     return this.git(args);

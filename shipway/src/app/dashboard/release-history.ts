@@ -115,11 +115,15 @@ export class ReleaseHistory {
     return { file: overlay.file, entry: overlay.images.find((image) => image.name === this.config.image.name) };
   }
 
-  /** Committer times of the commits that are in the fetched history; unknown ones are left out. */
+  /**
+   * Committer times of commits in the environment branches or the remote's default branch (where
+   * images are built from); commits in neither are left out.
+   */
   commitTimes(shas: readonly string[]): Promise<Map<string, string>> {
     const wanted = [...new Set(shas.filter((sha) => /^[0-9a-f]{7,64}$/.test(sha)))];
     if (wanted.length === 0) return Promise.resolve(new Map());
     return this.serial(async () => {
+      await this.scratch.fetchRemoteHead();
       const out = await this.scratch.read([
         'log',
         '--no-walk=unsorted',
