@@ -56,10 +56,7 @@ beforeAll(async () => {
     await release('v2', B, c2, ['2024-03-10T01:00:00Z', '2024-03-10T02:00:00Z', '2024-03-10T06:00:00Z']);
     // v2's canary is aborted at 07:00 and Git pins A again (what `rollout abort` does after aborting).
     at('2024-03-10T07:00:00Z');
-    await rollback(
-      { cwd: fixture.work, env: {}, progress: () => {} },
-      { environment: 'prod', to: A, cause: 'abort' },
-    );
+    await rollback({ cwd: fixture.work, env: {}, progress: () => {} }, { environment: 'prod', to: A, cause: 'abort' });
     const c3 = codeCommit('2024-03-20T00:00:00Z', 'c3');
     await release('v3', C, c3, ['2024-03-20T03:00:00Z', '2024-03-20T04:00:00Z', '2024-03-20T12:00:00Z']);
     // v3 is rolled back by hand the next day.
@@ -92,7 +89,14 @@ afterAll(() => fixture?.cleanup());
 
 describe('shipway metrics: DORA figures from Git history and rollout events (dora.dev/research definitions)', () => {
   it('computes deployment frequency, lead time, change failure rate and time to restore as worked out by hand', async () => {
-    const result = await shipway(fixture.work, ['metrics', '--json', '--days', '30', '--until', '2024-03-31T00:00:00Z']);
+    const result = await shipway(fixture.work, [
+      'metrics',
+      '--json',
+      '--days',
+      '30',
+      '--until',
+      '2024-03-31T00:00:00Z',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const metrics = JSON.parse(result.stdout);
     // Window: 2024-03-01T00:00Z .. 2024-03-31T00:00Z, 30 days.
@@ -123,14 +127,23 @@ describe('shipway metrics: DORA figures from Git history and rollout events (dor
     // v3: rollback at 03-21 00:00, Healthy at 01:00 → 3,600 s
     // median = (1,800 + 3,600) / 2 = 2,700 s; mean the same.
     expect(metrics.timeToRestore).toMatchObject({ samples: 2, unknown: 0, medianSeconds: 2_700, meanSeconds: 2_700 });
-    expect(metrics.timeToRestore.failures.map((entry: { digest: string; seconds: number }) => [entry.digest, entry.seconds])).toEqual([
+    expect(
+      metrics.timeToRestore.failures.map((entry: { digest: string; seconds: number }) => [entry.digest, entry.seconds]),
+    ).toEqual([
       [B, 1_800],
       [C, 3_600],
     ]);
   });
 
   it('a narrower window counts only what falls in it (the last 15 days: v3 alone)', async () => {
-    const result = await shipway(fixture.work, ['metrics', '--json', '--days', '15', '--until', '2024-03-31T00:00:00Z']);
+    const result = await shipway(fixture.work, [
+      'metrics',
+      '--json',
+      '--days',
+      '15',
+      '--until',
+      '2024-03-31T00:00:00Z',
+    ]);
     const metrics = JSON.parse(result.stdout);
     // Window 03-16 .. 03-31: prod v3 only → 1 deployment / 15 days; lead 43,200 s; 1 of 1 failed; TTR 3,600 s.
     expect(metrics.deploymentFrequency[2]).toEqual({ environment: 'prod', deployments: 1, perDay: 1 / 15 });
@@ -141,7 +154,14 @@ describe('shipway metrics: DORA figures from Git history and rollout events (dor
 
   it('without recorded rollout events the restore times are unknown, not invented', async () => {
     writeFileSync(join(fixture.work, '.shipway', 'dashboard', 'rollout-events.jsonl'), '');
-    const result = await shipway(fixture.work, ['metrics', '--json', '--days', '30', '--until', '2024-03-31T00:00:00Z']);
+    const result = await shipway(fixture.work, [
+      'metrics',
+      '--json',
+      '--days',
+      '30',
+      '--until',
+      '2024-03-31T00:00:00Z',
+    ]);
     const metrics = JSON.parse(result.stdout);
     expect(metrics.changeFailureRate.failed).toBe(2);
     expect(metrics.timeToRestore).toMatchObject({ samples: 0, unknown: 2, medianSeconds: null });

@@ -2,10 +2,11 @@ import type { GitScratch } from '../../adapters/git/git-scratch.js';
 import type { EnvironmentConfig, ShipwayConfig } from '../../core/config/shipway-config.js';
 import type { PinnedRelease } from '../../core/dashboard/board-model.js';
 import { mergeTimelines, type ReleaseEvent, releaseTimeline } from '../../core/dashboard/release-timeline.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { formatEntry } from '../../core/promotion/plan-promotion.js';
 import type { AppContext } from '../context.js';
 import { branchMissing, openScratch, readOverlayAt } from '../overlay-branch.js';
+import { NotFoundError } from './not-found.js';
 
 export interface HistorySnapshot {
   /** Each environment branch's tip, by branch; absent when the branch does not exist. */
@@ -149,7 +150,7 @@ export class ReleaseHistory {
     const event = snapshot.events.find((entry) => entry.environment === environment && entry.commit === commit);
     const file = snapshot.files[environment];
     if (event === undefined || file === undefined)
-      throw new UsageError(`${commit} is not a release commit of ${environment}`, { code: 'COMMIT_UNKNOWN' });
+      throw new NotFoundError(`${commit} is not a release commit of ${environment}`);
     const patch = await this.serial(() =>
       this.scratch.read(['show', '--no-color', '--no-ext-diff', '--format=', '--patch', commit, '--', file]),
     );

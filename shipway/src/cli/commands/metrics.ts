@@ -24,7 +24,9 @@ export function registerMetrics(program: Command, io: CliIo): void {
         throw new UsageError(`--days ${JSON.stringify(flags.days)} is not a whole number of days from 1 to 366`);
       const now = flags.until === undefined ? new Date() : new Date(flags.until);
       if (Number.isNaN(now.getTime()))
-        throw new UsageError(`--until ${JSON.stringify(flags.until)} is not a time`, { hint: 'e.g. 2024-03-31T00:00:00Z' });
+        throw new UsageError(`--until ${JSON.stringify(flags.until)} is not a time`, {
+          hint: 'e.g. 2024-03-31T00:00:00Z',
+        });
       const { metricsReport } = await import('../../app/dashboard/metrics-report.js');
       const metrics = await metricsReport(context, { configFile: flags.config, days, now });
       if (output.json) return output.data(metrics);
