@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostAllowed } from '../src/adapters/dashboard-http/dashboard-security.js';
 import { type ServedDashboard, serveDashboard } from '../src/app/dashboard/serve-dashboard.js';
+import type { Card } from '../src/core/dashboard/board-model.js';
 import { isLoopbackHost } from '../src/core/loopback-host.js';
 import { createGitFixture, DIGEST_A, DIGEST_B, type GitFixture } from './support/git-fixture.js';
 import { postAction, probe, signIn } from './support/http-probe.js';
@@ -105,7 +106,7 @@ describe('dashboard API: reading (docs/dashboard.md)', () => {
   });
 
   it('GET board: digest shortened to 12 hex digits, the same digest is the same release, the commit and its trailers', async () => {
-    const board = (await probe(`${served.url}api/apps/hello/board`)).json<{ cards: Record<string, any>[] }>();
+    const board = (await probe(`${served.url}api/apps/hello/board`)).json<{ cards: Card[] }>();
     expect(board.cards.map((card) => card.environment)).toEqual(['dev', 'stage', 'prod']);
     const [dev, stage, prod] = board.cards;
     expect(dev?.image).toEqual({
