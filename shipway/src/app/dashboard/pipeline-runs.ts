@@ -1,5 +1,5 @@
 import { lstat, open, readdir, readFile, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { PIPELINE_FILE, type PipelineFile, pipelineFileSchema } from '../pipeline-record-file.js';
 import { NotFoundError } from './not-found.js';
 
@@ -44,8 +44,19 @@ export class PipelineRuns {
     const record = await this.read(run);
     const entry = record.jobs.find((candidate) => candidate.name === job);
     if (entry === undefined) throw new NotFoundError(`no job ${JSON.stringify(job)} in pipeline ${run}`);
-    const path = await this.inside(join(this.dir, run, entry.log)).catch(() => undefined);
-    if (path === undefined) return { text: '', next: 0, size: 0 };
+    const runDir = resolve(this.dir, run);
+    const candidate = resolve(runDir, entry.log);
+    if (!candidate.startsWith(runDir + sep))
+      throw new NotFoundError(`the log of ${job} is not in its pipeline's directory`);
+    // A job that has not started yet has no log: an empty one, not an error.
+    if (
+      !(await lstat(candidate).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return { text: '', next: 0, size: 0 };
+    const path = await this.inside(candidate);
     const handle = await open(path, 'r');
     try {
       const { size } = await handle.stat();
