@@ -1,8 +1,27 @@
 import { h } from './dom.js';
 
+const FOCUSABLE =
+  'button:not([hidden]):not([disabled]), [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
+/** Keeps Tab and Shift+Tab inside the dialog (showModal makes the page inert, but Tab may still leave to the browser). */
+function trapFocus(dialog: HTMLDialogElement, event: KeyboardEvent): void {
+  if (event.key !== 'Tab') return;
+  const items = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((item) => item.offsetParent !== null);
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (first === undefined || last === undefined) return;
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 /**
- * Asks for confirmation in a modal <dialog>: showModal() makes the rest of the page inert, so Tab
- * stays inside the dialog, and Escape cancels it. Focus returns to the control that opened it.
+ * Asks for confirmation in a modal <dialog>: showModal() makes the rest of the page inert, Tab
+ * cycles inside it, and Escape cancels it. Focus returns to the control that opened it.
  */
 export function confirmAction(title: string, body: (Node | string)[], confirmLabel = 'Confirm'): Promise<boolean> {
   const dialog = document.getElementById('dialog') as HTMLDialogElement;
@@ -15,8 +34,11 @@ export function confirmAction(title: string, body: (Node | string)[], confirmLab
   content.replaceChildren(...body.map((part) => (typeof part === 'string' ? h('p', {}, part) : part)));
   ok.textContent = confirmLabel;
   ok.hidden = confirmLabel === '';
+  cancel.textContent = confirmLabel === '' ? 'Close' : 'Cancel';
   return new Promise((resolve) => {
+    const onKey = (event: KeyboardEvent) => trapFocus(dialog, event);
     const finish = (value: boolean) => {
+      dialog.removeEventListener('keydown', onKey);
       dialog.removeEventListener('close', onClose);
       cancel.removeEventListener('click', onCancel);
       if (dialog.open) dialog.close();
@@ -30,8 +52,9 @@ export function confirmAction(title: string, body: (Node | string)[], confirmLab
     };
     dialog.returnValue = '';
     dialog.addEventListener('close', onClose);
+    dialog.addEventListener('keydown', onKey);
     cancel.addEventListener('click', onCancel);
     dialog.showModal();
-    (confirmLabel === '' ? cancel : cancel).focus();
+    cancel.focus();
   });
 }

@@ -143,8 +143,9 @@ function buildCard(app: string, input: CardInput, view: (digest: string | null) 
             phase: rollout.phase,
             message: rollout.message,
             step: rollout.step,
-            canaryWeight: rollout.actualWeight,
-            stableWeight: 100 - rollout.actualWeight,
+            // One revision running (fully promoted, or back on stable): all of it is stable.
+            canaryWeight: canaryRevision === stableRevision ? 0 : rollout.actualWeight,
+            stableWeight: canaryRevision === stableRevision ? 100 : 100 - rollout.actualWeight,
             aborted: rollout.aborted,
             canary: { revision: canaryRevision, digest: view(digestOfImage(rollout.canary.image)) },
             stable: { revision: stableRevision, digest: view(digestOfImage(rollout.stable.image)) },
