@@ -169,7 +169,7 @@ describe('shipway dashboard in Chromium', () => {
     expect(text).toContain(`+          image: ${env.AWS_REPOSITORY}:v3@${digests[2]}`);
     await screenshot(page, 'dashboard-preview.png', { y: 110, height: 690 });
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
+    await expect.poll(() => page.locator('dialog[open]').count(), { timeout: 15_000 }).toBe(0);
     await page.close();
   }, 60_000);
 
@@ -188,7 +188,7 @@ describe('shipway dashboard in Chromium', () => {
     const unsigned = await openBoard(browser.context, actions.url);
     await unsigned.locator('[data-env="prod"] [data-action="Promote"]').click();
     await unsigned.locator('dialog[open] #dialog-ok').click();
-    await expect.poll(() => unsigned.locator('#toast').textContent()).toContain('sign in');
+    await expect.poll(() => unsigned.locator('#toast').textContent(), { timeout: 15_000 }).toContain('sign in');
     expect(await stepOf()).toBe(1);
     await unsigned.close();
   }, 60_000);
@@ -198,7 +198,7 @@ describe('shipway dashboard in Chromium', () => {
     await page.goto(actions.loginUrl ?? '');
     expect(page.url()).toBe(actions.url);
     await page.waitForSelector('[data-env="prod"] [data-action="Promote"]');
-    await expect.poll(() => page.locator('#mode').textContent()).toBe('actions enabled');
+    await expect.poll(() => page.locator('#mode').textContent(), { timeout: 15_000 }).toBe('actions enabled');
     await page.locator('[data-env="prod"] [data-action="Promote"]').focus();
     await page.keyboard.press('Enter');
     const dialog = page.locator('dialog[open]');
@@ -210,7 +210,7 @@ describe('shipway dashboard in Chromium', () => {
       expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
     }
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
+    await expect.poll(() => page.locator('dialog[open]').count(), { timeout: 15_000 }).toBe(0);
     expect(await page.evaluate(() => document.activeElement?.dataset.action)).toBe('Promote');
     expect(await stepOf()).toBe(1);
     await page.keyboard.press('Enter');
@@ -235,7 +235,9 @@ describe('shipway dashboard in Chromium', () => {
     console.log(`board reflected the canary step change ${Date.now() - changed} ms after the promote returned`);
     await page.locator('nav button[data-view="pipelines"]').click();
     await page.locator('tr[data-job="deploy-prod"] button').click();
-    await expect.poll(() => page.locator('pre.log').textContent()).toContain('npx shipway promote prod');
+    await expect
+      .poll(() => page.locator('pre.log').textContent(), { timeout: 15_000 })
+      .toContain('npx shipway promote prod');
     appendFileSync(deployLog, 'promoted prod: streamed line\n');
     await expect.poll(() => page.locator('pre.log').textContent(), { timeout: 10_000 }).toContain('streamed line');
     recorder.job('deploy-prod', 'success');

@@ -3,6 +3,8 @@ import { duration, h, when } from './dom.js';
 import type { Pipeline } from './types.js';
 
 let logStream: EventSource | null = null;
+/** One log pane for the page's life: re-rendering the pipelines (a live update) keeps an open log streaming. */
+let logPane: HTMLElement | null = null;
 
 /** A job's log, streamed while the job runs (server-sent `log` events, then `end`). */
 function openLog(app: string, pipeline: Pipeline, job: string, target: HTMLElement): void {
@@ -22,7 +24,8 @@ function openLog(app: string, pipeline: Pipeline, job: string, target: HTMLEleme
 
 export async function renderPipelines(app: string): Promise<HTMLElement> {
   const pipelines = await get<Pipeline[]>(`${appPath(app)}/pipelines`);
-  const logPane = h('section', { class: 'log-pane', 'aria-live': 'off' });
+  logPane ??= h('section', { class: 'log-pane', 'aria-live': 'off' });
+  const pane = logPane;
   const tables = pipelines.map((pipeline) =>
     h(
       'table',
@@ -39,7 +42,7 @@ export async function renderPipelines(app: string): Promise<HTMLElement> {
       ),
       ...pipeline.jobs.map((job) => {
         const button = h('button', { type: 'button' }, 'log');
-        button.addEventListener('click', () => openLog(app, pipeline, job.name, logPane));
+        button.addEventListener('click', () => openLog(app, pipeline, job.name, pane));
         const running =
           job.startedAt !== null && job.finishedAt === null ? Date.now() - Date.parse(job.startedAt) : null;
         return h(
