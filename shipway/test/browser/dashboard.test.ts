@@ -107,7 +107,7 @@ beforeAll(async () => {
   readOnly = await serveDashboard(context, { host: '127.0.0.1', port: 0, allowActions: false });
   browser = await launchChromium();
   console.log(`setup took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -53,7 +53,7 @@ beforeAll(async () => {
           startedAt: null,
           finishedAt: null,
           ms: null,
-          log: '../../../secret.txt',
+          log: '../../../../secret.txt',
         },
         {
           name: 'linked',
