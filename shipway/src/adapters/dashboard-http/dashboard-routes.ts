@@ -12,7 +12,8 @@ import {
   offsetQuery,
   runParams,
 } from './dashboard-backend.js';
-import { login, type ServerContext } from './dashboard-server.js';
+import { sessionCookie } from './dashboard-security.js';
+import { login, type ServerContext } from './server-context.js';
 
 /** Parses request input with zod; answers 400 with every problem and its path when it does not fit. */
 function parse<T extends z.ZodType>(schema: T, value: unknown, reply: FastifyReply): z.infer<T> | undefined {
@@ -72,7 +73,7 @@ export function registerApiRoutes(app: FastifyInstance, server: ServerContext): 
     const session = login(server, request, reply, body.token);
     if (session === null) return reply;
     return reply
-      .header('set-cookie', `shipway_session=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200`)
+      .header('set-cookie', sessionCookie(session))
       .send({ authenticated: true, csrf: session.csrf, allowActions: server.options.allowActions });
   });
   app.get(

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { newSecret } from '../../adapters/dashboard-http/dashboard-security.js';
 import { type DashboardServer, startDashboardServer } from '../../adapters/dashboard-http/dashboard-server.js';
-import { UsageError } from '../../core/errors.js';
+import { ExternalError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost } from '../../core/loopback-host.js';
 import type { AppContext } from '../context.js';
 import { openDashboardApp } from './dashboard-app.js';
@@ -51,6 +51,15 @@ export async function serveDashboard(context: AppContext, options: ServeDashboar
     });
   } catch (error) {
     await service.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new ExternalError('DASHBOARD_LISTEN', `cannot listen on ${options.host}:${options.port}: ${code}`, {
+        cause: error,
+        hint:
+          code === 'EADDRINUSE'
+            ? 'another process uses the port: pass --port <p>, or --port 0 for any free one'
+            : undefined,
+      });
     throw error;
   }
   return {
