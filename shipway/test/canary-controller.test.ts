@@ -126,3 +126,48 @@ describe('progress deadline', () => {
     expect(pods.list()[0]?.error).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('analysis the embedded cluster cannot evaluate faithfully is InvalidSpec', () => {
+  function template(metric: Record<string, unknown>) {
+    return toKubeObject({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AnalysisTemplate',
+      metadata: { name: 'checks', namespace: 'hello-prod' },
+      spec: { metrics: [{ name: 'm', successCondition: 'result[0] < 1', ...metric }] },
+    });
+  }
+
+  /** A first revision (straight to stable), then a second one, which runs the strategy. */
+  async function update(strategy: Record<string, unknown>): Promise<Record<string, unknown>> {
+    store.put(rollout({ strategy: { canary: strategy } }));
+    await statusEventually((value) => value.stableRS !== undefined);
+    const current = store.get('Rollout', 'hello-prod', 'hello');
+    const spec = current?.spec as Record<string, unknown>;
+    const containers = [{ name: 'hello', image: '127.0.0.1:9/hello:v2' }];
+    if (current !== undefined) store.put({ ...current, spec: { ...spec, template: { spec: { containers } } } });
+    return statusEventually((value) => value.phase === 'Degraded');
+  }
+
+  it('a step analysis with a provider shipway does not run names it', async () => {
+    store.put(template({ provider: { datadog: { query: 'avg:errors' } } }));
+    const status = await update({ steps: [{ analysis: { templates: [{ templateName: 'checks' }] } }] });
+    expect(status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'InvalidSpec',
+        message: 'steps[0].analysis: metrics[0].provider.datadog: the datadog provider is not supported by shipway',
+      }),
+    ]);
+  });
+
+  it('a background analysis with PromQL outside the subset names the construct and its position', async () => {
+    store.put(template({ provider: { prometheus: { query: 'sum(rate(errors_total[1m] offset 5m))' } } }));
+    const status = await update({ analysis: { templates: [{ templateName: 'checks' }] }, steps: [{ setWeight: 50 }] });
+    expect(status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'InvalidSpec',
+        message:
+          'strategy.canary.analysis: metrics[0].provider.prometheus.query: PromQL 1:10: the offset modifier is not supported',
+      }),
+    ]);
+  });
+});

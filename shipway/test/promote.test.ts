@@ -128,6 +128,15 @@ describe('shipway promote --from', () => {
     expect(message).toContain(`Shipway-Source-Commit: ${devTip}`);
   });
 
+  it("without --from, copies from the environment's from: in shipway.yaml (the component's one deploy job relies on it)", async () => {
+    await shipway(fixture.work, ['promote', 'dev', '--image', `127.0.0.1:5000/hello:v7@${DIGEST_B}`]);
+    const run = await shipway(fixture.work, ['promote', 'stage']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('promoted stage from dev to 127.0.0.1:5000/hello:v7@');
+    expect(overlayOn('stage', 'stage').images).toEqual(overlayOn('dev', 'dev').images);
+    expect(headMessage('stage')).toContain('Shipway-Source-Environment: dev');
+  });
+
   it("prod needs its manual gate opened, then takes stage's digest", async () => {
     await shipway(fixture.work, ['promote', 'dev', '--image', `127.0.0.1:5000/hello:v1@${DIGEST_A}`]);
     await shipway(fixture.work, ['promote', 'stage', '--from', 'dev']);
@@ -183,9 +192,13 @@ describe('bad input: exit 2, one line, nothing pushed', () => {
     [
       'both --image and --from',
       ['promote', 'dev', '--image', 'r/hello:v1', '--from', 'dev'],
-      /exactly one of --image <ref> or --from <env>/,
+      /takes --image <ref> or --from <env>, not both/,
     ],
-    ['neither --image nor --from', ['promote', 'dev'], /exactly one of --image <ref> or --from <env>/],
+    [
+      'neither --image nor --from, and no from: in shipway.yaml',
+      ['promote', 'dev'],
+      /^shipway: promote dev needs --image <ref> or --from <env>\n {2}hint: dev has no from: in shipway.yaml/,
+    ],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const before = fixture.refs();

@@ -3,7 +3,8 @@ import { loadCiConfig } from '../core/pipeline/load-ci-config.js';
 import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import type { AppContext } from './context.js';
 import { loadShipwayConfig } from './load-config.js';
-import { repositorySources, triggerFor } from './plan-ci.js';
+import { triggerFor } from './plan-ci.js';
+import { repositoryFile, repositorySources } from './repository-sources.js';
 
 export interface LintCiResult {
   readonly findings: readonly LintFinding[];
@@ -20,7 +21,7 @@ export async function lintCi(
 ): Promise<LintCiResult> {
   const shipway = await loadShipwayConfig(context, options.configFile);
   const sources = repositorySources(context.cwd);
-  const config = loadCiConfig(sources, options.file);
+  const config = loadCiConfig(sources, repositoryFile(context.cwd, options.file));
   const plans = new Map<string, PipelinePlan>();
   const branches: Record<string, string[]> = {};
   // One look at Git (the commit, the default branch); only the branch differs between the plans.

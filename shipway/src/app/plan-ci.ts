@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { UsageError } from '../core/errors.js';
-import { type CiConfig, type CiSources, loadCiConfig } from '../core/pipeline/load-ci-config.js';
+import { type CiConfig, loadCiConfig } from '../core/pipeline/load-ci-config.js';
 import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { PIPELINE_SOURCES, type PipelineSource, type PipelineTrigger } from '../core/pipeline/predefined-variables.js';
 import type { AppContext } from './context.js';
+import { inRepository, repositoryFile, repositorySources } from './repository-sources.js';
 
 export interface PlanCiOptions {
   readonly file: string;
@@ -24,34 +24,6 @@ export interface PlanCiResult {
   readonly plan: PipelinePlan;
   readonly config: CiConfig;
   readonly trigger: PipelineTrigger;
-}
-
-/** Reads files relative to the repository root; lists them lazily (git ls-files, else a walk). */
-export function repositorySources(root: string): CiSources & { files(): readonly string[] } {
-  let listed: readonly string[] | undefined;
-  const list = (): readonly string[] => {
-    listed ??= walk(root, root);
-    return listed;
-  };
-  return {
-    read: (path) => {
-      const full = join(root, path);
-      return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
-    },
-    list,
-    files: list,
-  };
-}
-
-function walk(root: string, dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.shipway') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...walk(root, full));
-    else out.push(relative(root, full));
-  }
-  return out;
 }
 
 /** The commit, its message and the default branch, from Git when the directory is a repository. */
@@ -101,17 +73,19 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
     projectDir: context.cwd,
     targetBranch: options.targetBranch,
     openMergeRequests: options.openMergeRequest,
-    changedFiles: options.changed,
+    // Repository paths; one given absolute (or with ./) is taken relative to the repository.
+    changedFiles: options.changed?.map((path) => inRepository(context.cwd, path) ?? path),
   };
 }
 
 /** `shipway plan`: the pipeline GitLab would create for a ref and source, computed offline. */
 export async function planCi(context: AppContext, options: PlanCiOptions): Promise<PlanCiResult> {
   const sources = repositorySources(context.cwd);
+  const file = repositoryFile(context.cwd, options.file);
   // Git answers while the config is parsed.
   const pending = triggerFor(context, options);
   pending.catch(() => {});
-  const config = loadCiConfig(sources, options.file);
+  const config = loadCiConfig(sources, file);
   const trigger = await pending;
   const plan = planPipeline({
     config,

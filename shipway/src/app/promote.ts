@@ -47,19 +47,33 @@ async function readSource(scratch: GitScratch, env: EnvironmentConfig, imageName
   return { image: overlay.images.find((entry) => entry.name === imageName), commit: tip };
 }
 
-function parseRequest(options: PromoteOptions, resolveEnv: (name: string) => EnvironmentConfig): PromotionRequest {
-  if ((options.image === undefined) === (options.from === undefined)) {
-    throw new UsageError('promote needs exactly one of --image <ref> or --from <env>', { code: 'USAGE' });
-  }
+/**
+ * --image pins that image; --from copies an environment's; neither copies from the target's own
+ * `from:` in shipway.yaml, so one generic deploy job (templates/deliver.yml) can promote any
+ * environment that is not the one it builds in.
+ */
+function parseRequest(
+  options: PromoteOptions,
+  target: EnvironmentConfig,
+  resolveEnv: (name: string) => EnvironmentConfig,
+): PromotionRequest {
+  if (options.image !== undefined && options.from !== undefined)
+    throw new UsageError('promote takes --image <ref> or --from <env>, not both', { code: 'USAGE' });
   if (options.image !== undefined) return { kind: 'image', ref: parseImageRef(options.image) };
-  return { kind: 'from', environment: resolveEnv(options.from ?? '') };
+  const from = options.from ?? target.from;
+  if (from === undefined)
+    throw new UsageError(`promote ${target.name} needs --image <ref> or --from <env>`, {
+      code: 'USAGE',
+      hint: `${target.name} has no from: in shipway.yaml to promote from`,
+    });
+  return { kind: 'from', environment: resolveEnv(from) };
 }
 
 /** `shipway promote`: pin an image in an environment's overlay on its GitOps branch. */
 export async function promote(context: AppContext, options: PromoteOptions): Promise<PromoteResult> {
   const config = await loadShipwayConfig(context, options.configFile);
   const target = requireEnvironment(config, options.environment);
-  const request = parseRequest(options, (name) => requireEnvironment(config, name));
+  const request = parseRequest(options, target, (name) => requireEnvironment(config, name));
   const scratch = await openScratch(context, config);
   try {
     const seen: { source?: SourceState } = {};

@@ -18,7 +18,7 @@ import { type EnvironmentSummary, environmentSummary } from './environment-summa
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
 import { recordPipeline } from './pipeline-record-file.js';
-import { repositorySources } from './plan-ci.js';
+import { repositoryFile, repositorySources } from './repository-sources.js';
 import { hostEnvironment, parseDotenv, runJob } from './run-job.js';
 
 export interface RunPipelineOptions {
@@ -141,6 +141,8 @@ async function pushHead(context: AppContext, stack: LocalStack, workspace: strin
 export async function runPipelines(context: AppContext, options: RunPipelineOptions): Promise<RunResult> {
   const started = Date.now();
   const config = await loadShipwayConfig(context);
+  // The CI file as a path in the repository: each pipeline reads it from its own clone.
+  const file = repositoryFile(context.cwd, options.file);
   const stack = await ensureLocalStack(context);
   const outside = outsideVariables(context, stack, config.app);
   const refs = options.refs.length > 0 ? options.refs : config.environments.map((env) => env.branch);
@@ -149,13 +151,17 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   let id = Date.now() % 100_000;
   for (const ref of refs) {
     id += 1;
-    const record = await runOne(context, options, {
-      stack,
-      outside,
-      ref,
-      id,
-      dir: join(runsDir, `${id}-${refSlug(ref)}`),
-    });
+    const record = await runOne(
+      context,
+      { ...options, file },
+      {
+        stack,
+        outside,
+        ref,
+        id,
+        dir: join(runsDir, `${id}-${refSlug(ref)}`),
+      },
+    );
     pipelines.push(record);
     if (record.status === 'failed' || options.signal?.aborted) break;
   }

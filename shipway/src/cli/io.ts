@@ -7,10 +7,20 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  /** Aborted on SIGINT/SIGTERM; long-running commands (servers, watches) stop when it fires. */
-  readonly signal?: AbortSignal;
+  /**
+   * For a long-running command that cleans up when stopped (a server, the cluster, the pipeline
+   * runner): from the first call on, SIGINT and SIGTERM abort the returned signal instead of
+   * ending the process. Other commands never call it, so a signal ends them at once, even in the
+   * middle of synchronous work (parsing, planning) during which no JavaScript handler could run.
+   */
+  readonly interruption?: () => AbortSignal;
   /** Asks a person a question on the terminal; absent when nobody is there (CI, pipes, tests). */
   readonly ask?: (question: string) => Promise<string>;
+}
+
+/** The signal a long-running command stops on (never aborted where nobody can interrupt: tests). */
+export function interruptionOf(io: CliIo): AbortSignal {
+  return io.interruption?.() ?? new AbortController().signal;
 }
 
 /** Results to stdout, progress to stderr. */

@@ -18,6 +18,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// SIGINT and SIGTERM keep their default (end the process at once) unless the command asks to
+// clean up first: a handler would only run between two turns of the event loop, so a command busy
+// with synchronous work (parsing, planning) could not be stopped at all.
 const controller = new AbortController();
 const stop = (signal: NodeJS.Signals) => {
   if (controller.signal.aborted) {
@@ -26,15 +29,22 @@ const stop = (signal: NodeJS.Signals) => {
   }
   controller.abort();
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+let handling = false;
+const interruption = () => {
+  if (!handling) {
+    handling = true;
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+  return controller.signal;
+};
 
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  signal: controller.signal,
+  interruption,
   ...(process.stdin.isTTY === true ? { ask } : {}),
 });
 process.exitCode = code;

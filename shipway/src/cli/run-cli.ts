@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ShipwayError } from '../core/errors.js';
+import { SHIPWAY_VERSION } from '../version.js';
+import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerImage } from './commands/image.js';
+import { registerInit } from './commands/init.js';
 import { registerKustomize } from './commands/kustomize.js';
 import { registerLint } from './commands/lint.js';
 import { registerMetrics } from './commands/metrics.js';
@@ -33,19 +36,21 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command('shipway')
     .description(DESCRIPTION)
     .addHelpText('after', ABOUT)
-    .version('0.1.0')
+    .version(SHIPWAY_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerCluster(program, io, io.signal ?? new AbortController().signal);
-  registerDashboard(program, io, io.signal ?? new AbortController().signal);
+  registerAnalysis(program, io);
+  registerCluster(program, io);
+  registerDashboard(program, io);
   registerImage(program, io);
+  registerInit(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
   registerMetrics(program, io);
   registerPlan(program, io);
   registerPromote(program, io);
-  registerRegistry(program, io, io.signal ?? new AbortController().signal);
+  registerRegistry(program, io);
   registerRollback(program, io);
   registerRollout(program, io);
   registerRun(program, io);

@@ -233,6 +233,14 @@ describe('shipway dashboard in Chromium', () => {
       { polling: 20, timeout: 20_000 },
     );
     console.log(`board reflected the canary step change ${Date.now() - changed} ms after the promote returned`);
+    // The analysis step's AnalysisRun, with its measurements, appears on prod's card by itself.
+    const analysis = page.locator('[data-env="prod"] details.analysis');
+    await analysis.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => analysis.locator('td').allTextContents(), { timeout: 30_000 })
+      .toEqual(
+        expect.arrayContaining(['error-rate', expect.stringMatching(/\((Successful|Failed|Inconclusive|Error)\)/)]),
+      );
     await page.locator('nav button[data-view="pipelines"]').click();
     await page.locator('tr[data-job="deploy-prod"] button').click();
     await expect

@@ -62,7 +62,7 @@ export function shipwayProcess(
 }
 
 /** The test process's environment without CI variables that would change what shipway does. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter(
       (entry): entry is [string, string] =>

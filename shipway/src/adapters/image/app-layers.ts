@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
+import { isAppSource } from '../../core/image/app-sources.js';
 import type { InputFile } from '../../core/image/input-hash.js';
 import { type Lockfile, productionClosure } from '../../core/image/lockfile-closure.js';
 import { directoryEntries } from './host-files.js';
@@ -62,6 +63,10 @@ export async function appEntries(root: string, context: string, output: string):
     throw new ConfigError(`no package.json in ${context}`, {
       hint: 'set build.context in shipway.yaml to the service package',
     });
+  // No build step (build.output "."): the app is the package directory itself, minus what is never
+  // part of it (core/image/app-sources.ts); package.json is among what it ships.
+  if (posix.normalize(output) === '.')
+    return directoryEntries(base, APP, (name, path) => skip(name) || (dirname(path) === base && !isAppSource(name)));
   const dist = await directoryEntries(join(base, output), `${APP}/${output}`, skip).catch((error: unknown) => {
     throw new ConfigError(`${join(context, output)} does not exist`, {
       cause: error,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../core/errors.js';
 
@@ -61,8 +61,9 @@ function fromFile(path: string, source: string): LoadedKubeconfig {
 export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   const { env } = request;
   let loaded: LoadedKubeconfig;
-  if (request.file !== undefined) loaded = fromFile(request.file, '--kubeconfig');
-  else if (env.KUBECONFIG) loaded = fromFile(env.KUBECONFIG.split(':')[0] ?? '', 'KUBECONFIG');
+  // Relative paths are the command's working directory's, absolute ones are taken as they are.
+  if (request.file !== undefined) loaded = fromFile(resolve(request.cwd, request.file), '--kubeconfig');
+  else if (env.KUBECONFIG) loaded = fromFile(resolve(request.cwd, env.KUBECONFIG.split(':')[0] ?? ''), 'KUBECONFIG');
   else if (env.KUBE_CONFIG)
     loaded = fromText(Buffer.from(env.KUBE_CONFIG, 'base64').toString('utf8'), 'KUBE_CONFIG (base64)');
   else if (existsSync(join(request.cwd, EMBEDDED_KUBECONFIG)))

@@ -120,6 +120,21 @@ export class RolloutApi {
     }
   }
 
+  /** Each revision's pod template labels, by pod-template hash (what a pod scrape labels series with). */
+  async podTemplateLabels(namespace: string): Promise<Map<string, Record<string, string>>> {
+    try {
+      const list = await this.apps.listNamespacedReplicaSet({ namespace });
+      const out = new Map<string, Record<string, string>>();
+      for (const set of list.items) {
+        const hash = set.metadata?.labels?.['rollouts-pod-template-hash'];
+        if (hash !== undefined) out.set(hash, { ...(set.spec?.template?.metadata?.labels ?? {}) });
+      }
+      return out;
+    } catch (error) {
+      throw mapError(error, 'list replicasets', namespace);
+    }
+  }
+
   /** Watches one Rollout; calls `onChange` with each version; resolves when `signal` aborts. */
   async watch(
     namespace: string,

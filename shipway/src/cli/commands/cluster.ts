@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STATE_DIR } from '../../app/defaults.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 
 interface Flags {
   stateDir: string;
@@ -16,7 +16,7 @@ function common(command: Command): Command {
     .option('--json', 'print the result as JSON', false);
 }
 
-export function registerCluster(program: Command, io: CliIo, signal: AbortSignal): void {
+export function registerCluster(program: Command, io: CliIo): void {
   const cluster = program
     .command('cluster')
     .description('the embedded cluster: environments that really run on this machine')
@@ -38,6 +38,7 @@ a new token and certificate on every \`cluster up\`); the state dir is kept priv
       'also serve the embedded registry from this directory (its address: <state-dir>/registry.json)',
     )
     .action(async (flags: Flags & { apiPort?: string; remote?: string; registryDir?: string }) => {
+      const signal = interruptionOf(io);
       const { context, output } = contextFor(io, flags.json);
       const { startCluster } = await import('../../app/cluster.js');
       const { cluster, info } = await startCluster(context, {

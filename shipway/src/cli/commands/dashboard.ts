@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 
 interface Flags {
   port: string;
@@ -13,7 +13,7 @@ interface Flags {
   json: boolean;
 }
 
-export function registerDashboard(program: Command, io: CliIo, signal: AbortSignal): void {
+export function registerDashboard(program: Command, io: CliIo): void {
   program
     .command('dashboard')
     .description('serve the delivery dashboard: environments, promotions, pipelines, DORA metrics, live')
@@ -33,6 +33,7 @@ SHIPWAY_DASHBOARD_TOKEN (reusable; also \`Authorization: Bearer\` for scripts). 
 under /api/ is described in docs/dashboard.md. Ctrl-C stops it.`,
     )
     .action(async (flags: Flags) => {
+      const signal = interruptionOf(io);
       const { context, output } = contextFor(io, flags.json);
       const port = Number(flags.port);
       if (!/^\d{1,5}$/.test(flags.port) || port > 65535)

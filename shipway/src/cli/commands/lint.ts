@@ -12,7 +12,10 @@ and reports, with file and line:
   credentials-in-url             user:token@ in a remote URL
   curl-pipe-shell                curl … | sh
   unpinned-tool                  a download from master/main/latest, npx pkg@latest
-  unpinned-image                 :latest or no tag (error), a tag without a full version (warning)
+  unpinned-image                 :latest or no tag (error); a channel tag such as stable, main,
+                                 master, edge, nightly, develop, dev, head, current, lts, rolling
+                                 or debug (warning). Other tags, dated ones included, count as
+                                 pinned; GitLab's hosted macOS VM images (macos-15-xcode-16) are skipped
   deprecated-only-except         only/except instead of rules (warning)
   deploy-without-environment     a deploy job without environment:
   deploy-without-resource-group  a deploy job without resource_group (warning)

@@ -8,7 +8,10 @@ export function registerPromote(program: Command, io: CliIo): void {
     .description("pin an image in an environment's overlay on its GitOps branch, as one [skip ci] commit")
     .argument('<env>', 'the environment to promote, as named in shipway.yaml')
     .option('--image <ref>', 'the image to pin: repository[:tag][@sha256:digest]')
-    .option('--from <env>', 'copy the exact image (name, tag, digest) the upstream environment runs')
+    .option(
+      '--from <env>',
+      "copy the exact image (name, tag, digest) the upstream environment runs (default: the environment's from: in shipway.yaml)",
+    )
     .option('--approve', 'open a manual gate (a manual GitLab job opens it by itself)', false)
     .option('--dry-run', 'print the plan and the new kustomization; change nothing', false)
     .option(
@@ -23,6 +26,7 @@ export function registerPromote(program: Command, io: CliIo): void {
 Examples:
   $ shipway promote dev --image 127.0.0.1:5000/hello:3f2a9c1@sha256:<64 hex>
   $ shipway promote stage --from dev
+  $ shipway promote stage              (from: dev in shipway.yaml)
   $ shipway promote prod --from stage --approve --dry-run
 
 Re-running a promotion that is already in place changes nothing and exits 0. When another

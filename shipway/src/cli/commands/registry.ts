@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -27,7 +27,7 @@ interface RegistryServeFlags {
   json: boolean;
 }
 
-export function registerRegistry(program: Command, io: CliIo, signal: AbortSignal): void {
+export function registerRegistry(program: Command, io: CliIo): void {
   const registry = program.command('registry').description('the embedded OCI registry');
   registry
     .command('serve')
@@ -43,6 +43,7 @@ export function registerRegistry(program: Command, io: CliIo, signal: AbortSigna
       '\nExample:\n  $ shipway registry serve --port 5000 --dir .shipway/registry\n  $ skopeo copy --dest-tls-verify=false oci:./image docker://127.0.0.1:5000/hello:v1\n',
     )
     .action(async (options: RegistryServeFlags) => {
+      const signal = interruptionOf(io);
       const { context, output } = contextFor(io, options.json);
       const running = await (await import('../../app/registry-serve.js')).serveRegistry(context, {
         ...options,

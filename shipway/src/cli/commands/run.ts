@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunEvent } from '../../app/run-pipeline.js';
 import { ExternalError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 import { renderTable } from '../render-table.js';
 
 interface RunFlags {
@@ -94,6 +94,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--json', 'print the pipelines, jobs and environments as JSON', false)
     .addHelpText('after', HELP)
     .action(async (flags: RunFlags) => {
+      const signal = interruptionOf(io);
       const { context, output } = contextFor(io, flags.json);
       const { runPipelines } = await import('../../app/run-pipeline.js');
       const question = io.ask;
@@ -115,7 +116,7 @@ export function registerRun(program: Command, io: CliIo): void {
         yes: flags.yes,
         ask,
         onEvent: liveView(output.progress),
-        signal: io.signal,
+        signal,
       });
       const { environments } = result;
       if (output.json)

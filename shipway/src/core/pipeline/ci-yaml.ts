@@ -1,10 +1,19 @@
 import { CORE_SCHEMA, load, Type, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.js';
+import { MAX_YAML_DEPTH, MAX_YAML_SIZE_BYTES, SizeBudget } from './yaml-limits.js';
+
+const MIB = `${MAX_YAML_SIZE_BYTES / 1024 / 1024} MiB`;
 
 /** Where a value came from, for errors a user can jump to. */
 export interface SourceLocation {
   readonly file: string;
   readonly line: number;
+}
+
+/** Something wrong with the config, where it is written. */
+export interface CiProblem {
+  readonly message: string;
+  readonly location: SourceLocation;
 }
 
 export function formatLocation(location: SourceLocation): string {
@@ -73,9 +82,14 @@ function indexKeys(text: string): KeyLine[] {
  * Parses one CI YAML file as GitLab reads it: anchors and aliases, `<<` merge keys (keys written
  * in the map win over merged ones), duplicate keys (the last wins) and the `!reference` tag.
  * js-yaml does the parsing (several times faster than a document-model parser on a large
- * config); lines come from a one-pass index of the block-style keys.
+ * config); lines come from a one-pass index of the block-style keys. GitLab's size and depth
+ * limits apply to the text and to the parsed value with its aliases expanded (yaml-limits.ts).
  */
 export function parseCiYaml(text: string, file: string): CiFile {
+  if (text.length > MAX_YAML_SIZE_BYTES)
+    throw new ConfigError(`${file}:1: the file is larger than ${MIB} (GitLab's max_yaml_size_bytes)`, {
+      code: 'CI_YAML_TOO_BIG',
+    });
   const references: ReferenceTag[] = [];
   const referenceType = new Type('!reference', {
     kind: 'sequence',
@@ -125,7 +139,7 @@ export function parseCiYaml(text: string, file: string): CiFile {
     }
     return index;
   };
-  return {
+  const parsed: CiFile = {
     file,
     value,
     topLine: (key) => {
@@ -153,4 +167,23 @@ export function parseCiYaml(text: string, file: string): CiFile {
       return undefined;
     },
   };
+  checkDeepSize(parsed);
+  return parsed;
+}
+
+/** Refuses a file whose value, aliases expanded, passes GitLab's size or depth, at the top-level key where it does. */
+function checkDeepSize(parsed: CiFile): void {
+  const budget = new SizeBudget();
+  for (const [key, item] of Object.entries(parsed.value)) {
+    const verdict = budget.take(key) ? budget.walk(item, 1) : 'too big';
+    if (verdict === undefined) continue;
+    const why =
+      verdict === 'too big'
+        ? `more than ${MIB} once its aliases are expanded (GitLab's max_yaml_size_bytes)`
+        : `nested deeper than ${MAX_YAML_DEPTH} levels once its aliases are expanded (GitLab's max_yaml_depth)`;
+    throw new ConfigError(`${parsed.file}:${parsed.topLine(key) ?? 1}: ${key}: the parsed YAML is ${verdict}: ${why}`, {
+      code: 'CI_YAML_TOO_BIG',
+      hint: 'an anchor used many times inside anchors that are themselves used many times multiplies; write less of it',
+    });
+  }
 }

@@ -129,20 +129,49 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
   return findings;
 }
 
+/**
+ * GitLab's hosted macOS runners take a VM image name in `image:` (macos-15-xcode-16, …), not a
+ * container image, and it has no tag by design (https://docs.gitlab.com/ci/runners/hosted_runners/macos/).
+ */
+const HOSTED_MACOS_IMAGE = /^macos-\d+-xcode-\d+$/;
+
 function imageReferences(job: CiMap): string[] {
   const name = (value: CiValue | undefined) =>
     typeof value === 'string' ? value : isCiMap(value) && typeof value.name === 'string' ? value.name : undefined;
   const images = [name(job.image)];
   if (Array.isArray(job.services)) images.push(...job.services.map(name));
-  return images.filter((image): image is string => image !== undefined && !image.includes('$'));
+  return images.filter(
+    (image): image is string => image !== undefined && !image.includes('$') && !HOSTED_MACOS_IMAGE.test(image),
+  );
 }
 
-/** `:latest` or no tag moves under you; a tag without a full version (node:18, :debug) drifts. */
+/**
+ * Tags that name a channel, not a release: whatever is pushed next replaces them, like `latest`.
+ * Any other tag (node:24.11.1, ci-centos7-20210128, 3.19, a commit hash) is taken as a choice the
+ * author made; a digest pins the image whatever its tag says.
+ */
+const MOVING_TAGS = new Set([
+  'stable',
+  'main',
+  'master',
+  'edge',
+  'nightly',
+  'develop',
+  'dev',
+  'head',
+  'current',
+  'lts',
+  'rolling',
+  // The latest release with a shell (kaniko's executor:debug, distroless :debug).
+  'debug',
+]);
+
 interface ImageProblem {
   readonly severity: 'error' | 'warning';
   readonly message: string;
 }
 
+/** No tag or `:latest` (an error), or a channel name such as `stable` or `nightly` (a warning). */
 function imageProblems(job: CiMap): ImageProblem[] {
   return imageReferences(job).flatMap((image): ImageProblem[] => {
     if (image.includes('@sha256:')) return [];
@@ -152,15 +181,15 @@ function imageProblems(job: CiMap): ImageProblem[] {
     if (tag === undefined || tag === 'latest')
       return [
         {
-          severity: 'error' as const,
+          severity: 'error',
           message: `image ${image} is not pinned (${tag ?? 'no tag'}); use an exact version, ideally with a digest`,
         },
       ];
-    if (!/\d+\.\d+\.\d+/.test(tag))
+    if (MOVING_TAGS.has(tag.toLowerCase()))
       return [
         {
-          severity: 'warning' as const,
-          message: `image ${image} uses a floating tag; pin an exact version (and digest)`,
+          severity: 'warning',
+          message: `image ${image} uses the moving tag ${tag}; pin a release (and digest)`,
         },
       ];
     return [];

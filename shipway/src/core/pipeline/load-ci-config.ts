@@ -1,25 +1,11 @@
-import {
-  type CiFile,
-  type CiMap,
-  type CiValue,
-  isCiMap,
-  parseCiYaml,
-  ReferenceTag,
-  type SourceLocation,
-} from './ci-yaml.js';
+import { type CiSources, repositoryPath } from './ci-sources.js';
+import { type CiFile, type CiMap, type CiProblem, isCiMap, parseCiYaml, type SourceLocation } from './ci-yaml.js';
+import { composeIncludes } from './compose-includes.js';
 import { deepMerge } from './deep-merge.js';
-import { globToRegExp } from './glob.js';
+import { resolveReferences } from './resolve-references.js';
 
-/** The repository files a config is read from (paths relative to the repository root). */
-export interface CiSources {
-  read(path: string): string | undefined;
-  list(): readonly string[];
-}
-
-export interface CiProblem {
-  readonly message: string;
-  readonly location: SourceLocation;
-}
+export type { CiSourceFile, CiSources } from './ci-sources.js';
+export type { CiProblem } from './ci-yaml.js';
 
 export interface CiJob {
   readonly name: string;
@@ -34,17 +20,14 @@ export interface CiConfig {
   readonly globals: CiMap;
   readonly jobs: readonly CiJob[];
   readonly problems: readonly CiProblem[];
-  /** Where a top-level keyword is written. */
-  locationOf(key: string): SourceLocation;
+  /** Where a top-level keyword is written, or (block style) `child` directly under it. */
+  locationOf(key: string, child?: string): SourceLocation;
 }
 
 /** Top-level keys that are keywords, not jobs. The legacy global image…after_script act as defaults. */
 const GLOBAL_KEYWORDS = new Set(['default', 'include', 'stages', 'variables', 'workflow', 'spec']);
 const LEGACY_DEFAULTS = ['image', 'services', 'cache', 'before_script', 'after_script'];
 const MAX_EXTENDS_DEPTH = 11;
-const MAX_REFERENCE_DEPTH = 10;
-
-type Origin = CiFile;
 
 /**
  * Reads a GitLab CI config as GitLab composes it before any rule runs: local includes (nested,
@@ -52,22 +35,30 @@ type Origin = CiFile;
  * merge of hashes, child wins, cycles refused) and `default`. Problems are collected with the
  * file and line they come from rather than thrown one at a time.
  */
-export function loadCiConfig(sources: CiSources, path: string): CiConfig {
+export function loadCiConfig(sources: CiSources, file: string): CiConfig {
   const problems: CiProblem[] = [];
-  const origins = new Map<string, Origin[]>();
-  const text = sources.read(path);
-  if (text === undefined) {
-    problems.push({ message: `${path} does not exist`, location: { file: path, line: 0 } });
-    return { globals: {}, jobs: [], problems, locationOf: () => ({ file: path, line: 0 }) };
+  const origins = new Map<string, CiFile[]>();
+  const path = repositoryPath(file);
+  const read = path === undefined ? undefined : sources.read(path);
+  if (path === undefined || read?.kind !== 'file') {
+    const why = read?.kind === 'missing' ? 'does not exist' : 'is outside the repository';
+    problems.push({ message: `${file} ${why}`, location: { file, line: 0 } });
+    return { globals: {}, jobs: [], problems, locationOf: () => ({ file, line: 0 }) };
   }
-  const main = parseCiYaml(text, path);
+  const main = parseCiYaml(read.text, file);
   // Only a file that writes !reference needs the walk that resolves them.
-  const references = { used: text.includes('!reference') };
-  const merged = withIncludes(main, sources, problems, origins, new Set([normalize(path)]), references);
-  const resolved = references.used ? resolveReferences(merged, merged, problems) : merged;
-  const topLocation = (key: string): SourceLocation => {
-    const origin = origins.get(key)?.at(-1);
-    return origin === undefined ? { file: main.file, line: 1 } : { file: origin.file, line: origin.topLine(key) ?? 1 };
+  const state = { sources, problems, origins, seen: new Set([path]), references: read.text.includes('!reference') };
+  const merged = composeIncludes(main, state);
+  const resolved = state.references ? resolveReferences(merged, problems) : merged;
+  const topLocation = (key: string, child?: string): SourceLocation => {
+    const list = origins.get(key) ?? [];
+    const origin = list.at(-1);
+    if (origin === undefined) return { file: main.file, line: 1 };
+    for (const written of child === undefined ? [] : [...list].reverse()) {
+      const line = written.childLine(key, child ?? '');
+      if (line !== undefined) return { file: written.file, line };
+    }
+    return { file: origin.file, line: origin.topLine(key) ?? 1 };
   };
   const defaults = defaultsOf(resolved);
   const extended = new Map<string, CiMap>();
@@ -100,115 +91,6 @@ export function loadCiConfig(sources: CiSources, path: string): CiConfig {
     });
   }
   return { globals: resolved, jobs, problems, locationOf: topLocation };
-}
-
-function normalize(path: string): string {
-  return path.replace(/^\.?\/+/, '');
-}
-
-function includeEntries(value: CiValue | undefined): CiValue[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** Merges a file's local includes (recursively) under the file itself. */
-function withIncludes(
-  file: CiFile,
-  sources: CiSources,
-  problems: CiProblem[],
-  origins: Map<string, Origin[]>,
-  seen: Set<string>,
-  references: { used: boolean },
-): CiMap {
-  let merged: CiMap = {};
-  const entries = includeEntries(file.value.include);
-  const includeLine = entries.length === 0 ? 1 : (file.topLine('include') ?? 1);
-  for (const entry of entries) {
-    const needle = typeof entry === 'string' ? entry : isCiMap(entry) ? String(Object.values(entry)[0]) : '';
-    const location = { file: file.file, line: file.lineContaining(needle, includeLine) ?? includeLine };
-    const local = typeof entry === 'string' ? entry : isCiMap(entry) ? entry.local : undefined;
-    if (typeof local !== 'string') {
-      const kind = isCiMap(entry) ? Object.keys(entry).find((key) => key !== 'rules' && key !== 'inputs') : 'include';
-      problems.push({
-        message: `include: ${kind ?? 'an entry'} includes need GitLab; only local files can be planned offline`,
-        location,
-      });
-      continue;
-    }
-    const paths = matchInclude(local, sources);
-    if (paths.length === 0) problems.push({ message: `include: ${local} does not exist`, location });
-    for (const included of paths) {
-      if (seen.has(included)) continue;
-      seen.add(included);
-      const text = sources.read(included) ?? '';
-      if (text.includes('!reference')) references.used = true;
-      const child = parseCiYaml(text, included);
-      merged = deepMerge(merged, withIncludes(child, sources, problems, origins, seen, references));
-    }
-  }
-  const own: CiMap = {};
-  for (const [key, value] of Object.entries(file.value)) {
-    if (key === 'include') continue;
-    const list = origins.get(key) ?? [];
-    list.push(file);
-    origins.set(key, list);
-    own[key] = value;
-  }
-  return Object.keys(merged).length === 0 ? own : deepMerge(merged, own);
-}
-
-function matchInclude(pattern: string, sources: CiSources): string[] {
-  const path = normalize(pattern);
-  if (!/[*?[{]/.test(path)) return sources.read(path) === undefined ? [] : [path];
-  const regex = globToRegExp(path);
-  return sources
-    .list()
-    .filter((file) => regex.test(file) && /\.ya?ml$/.test(file))
-    .sort();
-}
-
-/** Replaces every `!reference` with what it names; a list inside a list is spliced in. */
-function resolveReferences(value: CiValue, root: CiMap, problems: CiProblem[], depth = 0): CiMap {
-  const resolve = (node: CiValue, level: number): CiValue => {
-    if (node instanceof ReferenceTag) {
-      if (level >= MAX_REFERENCE_DEPTH) {
-        problems.push({ message: `!reference [${node.path.join(', ')}] nests too deep`, location: node.location });
-        return null;
-      }
-      let target: CiValue | undefined = root;
-      for (const part of node.path) target = isCiMap(target) ? target[part] : undefined;
-      if (target === undefined) {
-        problems.push({ message: `!reference [${node.path.join(', ')}] points to nothing`, location: node.location });
-        return null;
-      }
-      return resolve(target, level + 1);
-    }
-    // Subtrees without a reference are returned as they are: no copy of a large config.
-    if (Array.isArray(node)) {
-      let out: CiValue[] | undefined;
-      for (const [index, item] of node.entries()) {
-        const next = resolve(item, level);
-        if (next === item && out === undefined) continue;
-        out ??= node.slice(0, index);
-        if (item instanceof ReferenceTag && Array.isArray(next)) out.push(...next);
-        else out.push(next);
-      }
-      return out ?? node;
-    }
-    if (isCiMap(node)) {
-      let out: CiMap | undefined;
-      for (const [key, item] of Object.entries(node)) {
-        const next = resolve(item, level);
-        if (next === item) continue;
-        out ??= { ...node };
-        out[key] = next;
-      }
-      return out ?? node;
-    }
-    return node;
-  };
-  const out = resolve(value, depth);
-  return isCiMap(out) ? out : {};
 }
 
 function extend(

@@ -10,9 +10,17 @@ export interface RuleContext {
   readonly files: () => readonly string[];
 }
 
-/** The first rule whose clauses (`if`, `changes`, `exists`) all hold, or undefined when none does. */
-export function firstMatchingRule(rules: readonly CiValue[], context: RuleContext): CiMap | undefined {
+/**
+ * The first rule whose clauses (`if`, `changes`, `exists`) all hold, or undefined when none does.
+ * `reached.count` says how many rules were looked at (the last of them may have thrown).
+ */
+export function firstMatchingRule(
+  rules: readonly CiValue[],
+  context: RuleContext,
+  reached: { count: number } = { count: 0 },
+): CiMap | undefined {
   for (const rule of rules) {
+    reached.count += 1;
     if (!isCiMap(rule)) continue;
     if (typeof rule.if === 'string' && !evaluateExpression(rule.if, context.variables)) continue;
     if (rule.changes !== undefined && !changesMatch(rule.changes, context)) continue;

@@ -6,7 +6,7 @@ import { type JobState, pipelineStatus, scheduleJobs } from './schedule-jobs.js'
 
 function plan(yaml: string): PipelinePlan {
   parseCiYaml(yaml, '.gitlab-ci.yml');
-  const config = loadCiConfig({ read: () => yaml, list: () => [] }, '.gitlab-ci.yml');
+  const config = loadCiConfig({ read: () => ({ kind: 'file', text: yaml }), list: () => [] }, '.gitlab-ci.yml');
   return planPipeline({
     config,
     trigger: {

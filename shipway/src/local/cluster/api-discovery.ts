@@ -14,6 +14,7 @@ const ROLLOUT_RESOURCES = {
       verbs: ['get', 'list', 'watch', 'patch'],
     },
     { name: 'rollouts/status', singularName: '', namespaced: true, kind: 'Rollout', verbs: ['get', 'patch'] },
+    { name: 'analysisruns', singularName: 'analysisrun', namespaced: true, kind: 'AnalysisRun', verbs: ['list'] },
   ],
 };
 const APPS_RESOURCES = {

@@ -1,22 +1,15 @@
 import { canarySplit, pauseSeconds, podTemplateHash } from '../../core/rollout/canary-math.js';
 import { type Rollout, rolloutSchema } from '../../core/rollout/rollout-object.js';
 import { calculatePhase, desiredWeight } from '../../core/rollout/rollout-phase.js';
-import { type AnalysisMetric, type AnalysisPhase, runAnalysis } from './analysis-runner.js';
+import { type AnalysisHooks, reconcileAnalysisStep, reconcileBackgroundAnalysis } from './analysis-steps.js';
+import { CanaryAnalyses, type CanaryAnalysisOptions, DEFAULT_ANALYSIS_OPTIONS } from './canary-analysis.js';
 import { type KubeObject, type ObjectStore, toKubeObject } from './object-store.js';
 import type { Pod, PodRuntime, PodSpec, Probe } from './pod-runtime.js';
 
 type Json = Record<string, unknown>;
 type Status = NonNullable<Rollout['status']> & Json;
 
-interface AnalysisRun {
-  readonly key: string;
-  result?: { phase: AnalysisPhase; message: string };
-  cancelled: boolean;
-}
-
 const STEP_KINDS = new Set(['setWeight', 'pause', 'analysis']);
-// Analysis intervals run at most this far apart on one machine.
-const MAX_ANALYSIS_INTERVAL_MS = 1000;
 
 function probeOf(value: unknown): Probe | undefined {
   const probe = value as { httpGet?: { path?: string }; periodSeconds?: number; failureThreshold?: number } | undefined;
@@ -63,16 +56,20 @@ export class CanaryController {
   private running = false;
   private again = false;
   private stopped = false;
-  private readonly analyses = new Map<string, AnalysisRun>();
   private readonly revisionStarted = new Map<string, number>();
+  private readonly analysis: CanaryAnalyses;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly pods: PodRuntime,
     private readonly now: () => number = Date.now,
-  ) {}
+    analysisOptions: CanaryAnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+  ) {
+    this.analysis = new CanaryAnalyses(store, pods, () => this.kick(), analysisOptions);
+  }
 
   start(): void {
+    this.analysis.start();
     this.store.on('change', () => this.kick());
     this.timer = setInterval(() => this.kick(), 250);
     this.kick();
@@ -81,7 +78,7 @@ export class CanaryController {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
-    for (const run of this.analyses.values()) run.cancelled = true;
+    this.analysis.stop();
   }
 
   kick(): void {
@@ -165,11 +162,12 @@ export class CanaryController {
           object,
           rollout,
           status,
-          owner,
           ready(status.currentPodHash) >= split.canary && ready(status.stableRS) >= split.stable,
         );
       }
     }
+    const updating = status.currentPodHash !== status.stableRS && status.abort !== true;
+    reconcileBackgroundAnalysis(this.hooks(), object, status, updating);
     this.deadline(
       rollout,
       status,
@@ -196,7 +194,10 @@ export class CanaryController {
     };
     if (this.store.get('ReplicaSet', object.metadata.namespace, revision.metadata.name) === undefined)
       this.store.put(toKubeObject(revision));
-    this.revisionStarted.set(`${object.metadata.namespace}/${object.metadata.name}`, this.now());
+    const owner = `${object.metadata.namespace}/${object.metadata.name}`;
+    this.revisionStarted.set(owner, this.now());
+    // Runs of earlier revisions are terminated, as Argo cancels AnalysisRuns it no longer needs.
+    this.analysis.forget((key) => key.startsWith(`${owner}/`) && !key.startsWith(`${owner}/${hash}/`));
     const steps = ((((object.spec as Json).strategy as Json | undefined)?.canary as Json | undefined)?.steps ??
       []) as unknown[];
     status.currentPodHash = hash;
@@ -216,7 +217,7 @@ export class CanaryController {
     }
   }
 
-  private step(object: KubeObject, rollout: Rollout, status: Status, owner: string, scaled: boolean): void {
+  private step(object: KubeObject, rollout: Rollout, status: Status, scaled: boolean): void {
     const index = status.currentStepIndex ?? 0;
     const step = rollout.spec.strategy?.canary?.steps?.[index];
     if (step === undefined) return;
@@ -245,90 +246,11 @@ export class CanaryController {
       if (seconds !== undefined && this.now() >= started + seconds * 1000) advance();
       return;
     }
-    if (step.analysis !== undefined) this.analysisStep(object, status, owner, index, advance);
+    if (step.analysis !== undefined) reconcileAnalysisStep(this.hooks(), object, status, index, advance);
   }
 
-  private analysisStep(object: KubeObject, status: Status, owner: string, index: number, advance: () => void): void {
-    const key = `${owner}/${status.currentPodHash}/${index}`;
-    let run = this.analyses.get(key);
-    if (run === undefined) {
-      const metrics = this.metricsFor(object, index);
-      if (metrics === undefined) {
-        status.conditions = [
-          {
-            type: 'InvalidSpec',
-            status: 'True',
-            reason: 'InvalidSpec',
-            message: `steps[${index}].analysis: AnalysisTemplate not found`,
-          },
-        ];
-        return;
-      }
-      const created: AnalysisRun = { key, cancelled: false };
-      run = created;
-      this.analyses.set(key, created);
-      const ports = () =>
-        this.pods
-          .list(owner)
-          .filter((pod) => pod.spec.revision === status.currentPodHash && pod.state === 'ready')
-          .map((pod) => pod.port);
-      void (async () => {
-        for (const metric of metrics) {
-          const result = await runAnalysis(metric, ports, () => created.cancelled);
-          if (result.phase !== 'Successful') {
-            created.result = result;
-            return;
-          }
-        }
-        created.result = { phase: 'Successful', message: '' };
-      })().finally(() => this.kick());
-      return;
-    }
-    if (run.result === undefined) return;
-    if (run.result.phase === 'Successful') {
-      this.analyses.delete(key);
-      advance();
-    } else if (run.result.phase === 'Inconclusive') {
-      status.canary = { currentStepAnalysisRunStatus: { status: 'Inconclusive', message: run.result.message } };
-      if ((status.pauseConditions ?? []).length === 0 && status.controllerPause !== true) {
-        status.pauseConditions = [{ reason: 'InconclusiveAnalysisRun', startTime: new Date(this.now()).toISOString() }];
-        status.controllerPause = true;
-      } else if ((status.pauseConditions ?? []).length === 0) {
-        this.analyses.delete(key);
-        status.canary = undefined;
-        advance();
-      }
-    } else {
-      this.analyses.delete(key);
-      this.abort(status, `Rollout aborted update to revision ${status.currentPodHash}: ${run.result.message}`);
-    }
-  }
-
-  private metricsFor(object: KubeObject, index: number): AnalysisMetric[] | undefined {
-    const steps = ((((object.spec as Json).strategy as Json).canary as Json).steps ?? []) as Json[];
-    const templates = (((steps[index]?.analysis as Json | undefined)?.templates ?? []) as Json[]).map((entry) =>
-      String(entry.templateName),
-    );
-    const metrics: AnalysisMetric[] = [];
-    for (const name of templates) {
-      const template = this.store.get('AnalysisTemplate', object.metadata.namespace, name);
-      if (template === undefined) return undefined;
-      for (const metric of ((template.spec as Json).metrics ?? []) as Json[]) {
-        metrics.push({
-          name: String(metric.name),
-          ...(typeof metric.successCondition === 'string' ? { successCondition: metric.successCondition } : {}),
-          ...(typeof metric.failureCondition === 'string' ? { failureCondition: metric.failureCondition } : {}),
-          ...(typeof metric.count === 'number' ? { count: metric.count } : {}),
-          ...(typeof metric.failureLimit === 'number' ? { failureLimit: metric.failureLimit } : {}),
-          ...(typeof metric.inconclusiveLimit === 'number' ? { inconclusiveLimit: metric.inconclusiveLimit } : {}),
-          intervalMs: Math.min(
-            MAX_ANALYSIS_INTERVAL_MS,
-            (pauseSeconds(metric.interval as string | undefined) ?? 1) * 1000,
-          ),
-        });
-      }
-    }
-    return metrics;
+  private hooks(): AnalysisHooks {
+    return { analyses: this.analysis, now: this.now, abort: (status, message) => this.abort(status, message) };
   }
 
   private abort(status: Status, message: string): void {

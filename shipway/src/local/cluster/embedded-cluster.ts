@@ -39,6 +39,8 @@ export interface EnvironmentState {
     readonly restarts: number;
     readonly error: string | null;
     readonly pid: number | null;
+    /** The loopback port the pod listens on (what `shipway analysis run --against <env>` scrapes). */
+    readonly port: number;
   }[];
 }
 
@@ -156,6 +158,7 @@ export class EmbeddedCluster {
           restarts: pod.restarts,
           error: pod.error ?? null,
           pid: pod.child?.pid ?? null,
+          port: pod.port,
         })),
       };
     });
