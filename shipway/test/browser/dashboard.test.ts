@@ -162,7 +162,7 @@ describe('shipway dashboard in Chromium', () => {
     await page.locator('[data-env="stage"] [data-action="Preview from dev"]').click();
     const dialog = page.locator('dialog[open]');
     await dialog.waitFor();
-    await expect.poll(() => dialog.locator('pre').count(), { timeout: 20_000 }).toBe(2);
+    await expect.poll(() => dialog.locator('pre').count(), { timeout: 90_000 }).toBe(2);
     const text = await dialog.textContent();
     expect(text).toContain(`-    digest: ${digests[1]}`);
     expect(text).toContain(`+    digest: ${digests[2]}`);
@@ -171,7 +171,7 @@ describe('shipway dashboard in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('dialog[open]').count(), { timeout: 15_000 }).toBe(0);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('without --allow-actions, or without the token, a promotion is refused (403) and the canary stays', async () => {
     const page = await openBoard(browser.context, readOnly.url);

@@ -157,7 +157,14 @@ async function act(
   }
 }
 
+/** Opens at once and fills in when the preview is computed (kustomize runs twice: it takes a moment). */
 async function preview(context: BoardContext, card: Card): Promise<void> {
+  const body = h(
+    'div',
+    { class: 'preview' },
+    h('p', { role: 'status' }, 'computing: kustomize build before and after…'),
+  );
+  const closed = confirmAction(`preview: promote ${card.environment} --from ${card.from}`, [body], '');
   try {
     const result = await get<{
       status: string;
@@ -166,20 +173,17 @@ async function preview(context: BoardContext, card: Card): Promise<void> {
       kustomizationDiff: string;
       renderedDiff: string;
     }>(`${appPath(context.app)}/environments/${encodeURIComponent(card.environment)}/preview`);
-    await confirmAction(
-      `preview: promote ${card.environment} --from ${card.from}`,
-      [
-        `${result.status}: ${result.previous ?? 'nothing'} → ${result.image}`,
-        h('h3', {}, 'kustomization'),
-        diffBlock(result.kustomizationDiff),
-        h('h3', {}, 'rendered manifests (kustomize build)'),
-        diffBlock(result.renderedDiff),
-      ],
-      '',
+    body.replaceChildren(
+      h('p', {}, `${result.status}: ${result.previous ?? 'nothing'} → ${result.image}`),
+      h('h3', {}, 'kustomization'),
+      diffBlock(result.kustomizationDiff),
+      h('h3', {}, 'rendered manifests (kustomize build)'),
+      diffBlock(result.renderedDiff),
     );
   } catch (error) {
-    toast(error instanceof Error ? error.message : String(error));
+    body.replaceChildren(h('p', { class: 'problem' }, error instanceof Error ? error.message : String(error)));
   }
+  await closed;
 }
 
 async function rollbackTarget(context: BoardContext, card: Card): Promise<string | null> {

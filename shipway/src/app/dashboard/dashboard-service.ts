@@ -6,7 +6,7 @@ import type {
   DashboardBackend,
   LiveEvent,
 } from '../../adapters/dashboard-http/dashboard-backend.js';
-import { type Board, buildBoard } from '../../core/dashboard/board-model.js';
+import { type Board, buildBoard, withRollout } from '../../core/dashboard/board-model.js';
 import { ShipwayError } from '../../core/errors.js';
 import { rolloutView } from '../../core/rollout/rollout-view.js';
 import { performAction } from './dashboard-actions.js';
@@ -28,12 +28,14 @@ export class DashboardService implements DashboardBackend {
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private readonly stop = new AbortController();
   private readonly lastBoard = new Map<string, string>();
+  private readonly boards = new Map<string, Board>();
   private readonly lastRuns = new Map<string, string>();
   private readonly events: RolloutEventLog;
   private readonly auditFile: string;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private again = false;
+  private watchEvents = 0;
 
   constructor(
     private readonly registry: ReadonlyMap<string, DashboardApp>,
@@ -211,8 +213,13 @@ export class DashboardService implements DashboardBackend {
 
   private async pushChanges(app: DashboardApp): Promise<void> {
     const name = app.config.app;
-    const board = await this.board(name).catch(() => undefined);
+    const seen = this.watchEvents;
+    let board = await this.board(name).catch(() => undefined);
+    // A watch event during the read: what was read may be older than what was pushed; the poll
+    // that follows reads again.
+    if (this.watchEvents !== seen) board = undefined;
     const text = JSON.stringify(board);
+    if (board !== undefined) this.boards.set(name, board);
     if (board !== undefined && this.lastBoard.get(name) !== text) {
       const first = !this.lastBoard.has(name);
       this.lastBoard.set(name, text);
@@ -227,10 +234,21 @@ export class DashboardService implements DashboardBackend {
     }
   }
 
-  /** The Rollout watch: records phase changes (for DORA's time to restore) and pushes the board at once. */
+  /**
+   * The Rollout watch: records phase changes (for DORA's time to restore), pushes the last board
+   * with this rollout in it at once (no reads in between), then reads the whole board again.
+   */
   private watchRollouts(app: DashboardApp): void {
     app.cluster.watch((environment, rollout) => {
       const view = rolloutView(rollout, null);
+      this.watchEvents += 1;
+      const last = this.boards.get(app.config.app);
+      if (last !== undefined && this.listeners.size > 0) {
+        const board = withRollout(last, environment, view);
+        this.boards.set(app.config.app, board);
+        this.lastBoard.set(app.config.app, JSON.stringify(board));
+        this.emit({ type: 'board', app: app.config.app, board });
+      }
       const digest = view.canary.image?.includes('@') ? (view.canary.image.split('@')[1] ?? null) : null;
       void this.events
         .record({

@@ -105,13 +105,63 @@ function repositoryOf(image: string | null): string | null {
  * in several environments reads as the same release.
  */
 export function buildBoard(app: string, inputs: readonly CardInput[]): Board {
-  const releases = new Map<string, number>();
-  const view = (digest: string | null): DigestView | null => {
+  const view = releaseNumbering(new Map());
+  return { app, cards: inputs.map((input) => buildCard(app, input, view)) };
+}
+
+/** Numbers digests by first appearance, continuing from those `known` already has. */
+function releaseNumbering(known: Map<string, number>): (digest: string | null) => DigestView | null {
+  const releases = known;
+  return (digest) => {
     if (digest === null) return null;
-    if (!releases.has(digest)) releases.set(digest, releases.size + 1);
+    if (!releases.has(digest)) releases.set(digest, Math.max(0, ...releases.values()) + 1);
     return { full: digest, short: shortDigest(digest), release: releases.get(digest) ?? 0 };
   };
-  return { app, cards: inputs.map((input) => buildCard(app, input, view)) };
+}
+
+/**
+ * The board with one environment's rollout replaced by a newer version of it, as the Rollout
+ * watch delivers it: pushed at once, before the next full read. The watch does not carry the
+ * stable revision's image; while the stable revision is the same, its digest is kept.
+ */
+export function withRollout(board: Board, environment: string, rollout: RolloutView): Board {
+  const known = new Map<string, number>();
+  for (const card of board.cards)
+    for (const digest of [card.image.digest, card.rollout?.canary.digest, card.rollout?.stable.digest])
+      if (digest) known.set(digest.full, digest.release);
+  const view = releaseNumbering(known);
+  return {
+    ...board,
+    cards: board.cards.map((card) => {
+      if (card.environment !== environment) return card;
+      const stableKept =
+        rollout.stable.image === null && card.rollout?.stable.revision === rollout.stable.revision
+          ? (card.rollout?.stable.digest?.full ?? null)
+          : digestOfImage(rollout.stable.image);
+      return { ...card, rollout: rolloutBlock(rollout, view, stableKept) };
+    }),
+  };
+}
+
+function rolloutBlock(
+  rollout: RolloutView,
+  view: (digest: string | null) => DigestView | null,
+  stableDigest: string | null,
+): NonNullable<Card['rollout']> {
+  const canaryRevision = rollout.canary.revision;
+  const stableRevision = rollout.stable.revision;
+  // One revision running (fully promoted, or back on stable): all of it is stable.
+  const single = canaryRevision === stableRevision;
+  return {
+    phase: rollout.phase,
+    message: rollout.message,
+    step: rollout.step,
+    canaryWeight: single ? 0 : rollout.actualWeight,
+    stableWeight: single ? 100 : 100 - rollout.actualWeight,
+    aborted: rollout.aborted,
+    canary: { revision: canaryRevision, digest: view(digestOfImage(rollout.canary.image)) },
+    stable: { revision: stableRevision, digest: view(stableDigest) },
+  };
 }
 
 function buildCard(app: string, input: CardInput, view: (digest: string | null) => DigestView | null): Card {
@@ -136,20 +186,7 @@ function buildCard(app: string, input: CardInput, view: (digest: string | null) 
             from: pinned.promotedFrom,
             kind: pinned.kind,
           },
-    rollout:
-      rollout === null
-        ? null
-        : {
-            phase: rollout.phase,
-            message: rollout.message,
-            step: rollout.step,
-            // One revision running (fully promoted, or back on stable): all of it is stable.
-            canaryWeight: canaryRevision === stableRevision ? 0 : rollout.actualWeight,
-            stableWeight: canaryRevision === stableRevision ? 100 : 100 - rollout.actualWeight,
-            aborted: rollout.aborted,
-            canary: { revision: canaryRevision, digest: view(digestOfImage(rollout.canary.image)) },
-            stable: { revision: stableRevision, digest: view(digestOfImage(rollout.stable.image)) },
-          },
+    rollout: rollout === null ? null : rolloutBlock(rollout, view, digestOfImage(rollout.stable.image)),
     analysis: input.analysis,
     pods:
       input.pods?.map((pods) => ({
