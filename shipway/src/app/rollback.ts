@@ -23,6 +23,8 @@ export interface RollbackOptions {
   readonly to?: string | undefined;
   readonly dryRun?: boolean;
   readonly configFile?: string | undefined;
+  /** Recorded as the `Shipway-Cause` trailer: `abort` when an aborted canary's stable image is pinned again. */
+  readonly cause?: 'abort' | undefined;
 }
 
 export interface RollbackResult {
@@ -112,6 +114,7 @@ export async function rollback(context: AppContext, options: RollbackOptions): P
         sourceEnvironment: null,
         sourceCommit: entry.commit,
         pipeline: context.env.CI_PIPELINE_ID ?? null,
+        cause: options.cause ?? null,
       });
       return { kind: 'change', image: entry.image, message };
     };
