@@ -233,7 +233,8 @@ export class ApiServer {
     const group = apiVersion.includes('/') ? `.${apiVersion.split('/')[0]}` : '';
     if (this.hooks.authorize?.('list', resource, namespace) === false) {
       const message = `${resource}${group} is forbidden: cannot list resource "${resource}" in namespace "${namespace}"`;
-      return this.send(response, 403, failure(403, 'Forbidden', message));
+      this.send(response, 403, failure(403, 'Forbidden', message));
+      return;
     }
     const [key, value] = (url.searchParams.get('labelSelector') ?? '').split('=');
     const items = this.store.list(kind, namespace).filter((object) => {
