@@ -91,7 +91,7 @@ export async function ensureLocalStack(context: AppContext): Promise<LocalStack>
     return stackOf(current, remote, stateDir, false);
   }
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const { writeAtomically } = await import('../local/registry/blob-store.js');
+  const { writeAtomically } = await import('../adapters/fs/write-atomically.js');
   await writeAtomically(join(stateDir, 'stack.json'), JSON.stringify({ remote }));
   context.progress('starting the local stack: embedded registry and cluster (stop it with `npx shipway cluster down`)');
   const log = openSync(join(stateDir, 'daemon.log'), 'a');

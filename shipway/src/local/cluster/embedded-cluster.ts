@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from '../../adapters/fs/write-atomically.js';
 import { GitScratch } from '../../adapters/git/git-scratch.js';
 import { type ProcessIdentity, processStat } from '../../adapters/process/process-stat.js';
 import type { ShipwayConfig } from '../../core/config/shipway-config.js';
 import { rolloutSchema } from '../../core/rollout/rollout-object.js';
 import { type RolloutView, rolloutView } from '../../core/rollout/rollout-view.js';
-import { writeAtomically } from '../registry/blob-store.js';
 import { ApiServer } from './api-server.js';
 import { CanaryController } from './canary-controller.js';
 import { FrontProxy } from './front-proxy.js';
