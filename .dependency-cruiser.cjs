@@ -38,7 +38,8 @@ module.exports = {
     },
     {
       name: 'local-imports-only-core-and-adapters',
-      comment: 'the embedded defaults (registry, cluster) are outside systems too: they never call use-cases or the CLI',
+      comment:
+        'the embedded defaults (registry, cluster) are outside systems too: they never call use-cases or the CLI',
       severity: 'error',
       from: { path: `${src}local/` },
       to: { path: `${src}(app|cli)/` },
