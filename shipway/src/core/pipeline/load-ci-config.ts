@@ -63,15 +63,28 @@ const DEFAULT_KEYS = new Set([
  * (each job becomes its instances). Problems are collected with the file and line they come from
  * rather than thrown one at a time.
  */
-export function loadCiConfig(sources: CiSources, file: string, options: LoadOptions = {}): CiConfig {
+export function loadCiConfig(sources: CiSources, file: string | MainFile, options: LoadOptions = {}): CiConfig {
+  const main = typeof file === 'string' ? readMainFile(sources, file) : file;
+  if (main.kind === 'problem') {
+    const at = main.problem.location;
+    return { globals: {}, jobs: [], problems: [main.problem], locationOf: () => at, notes: [] };
+  }
+  return composeConfig(sources, main.parsed, options, main.path);
+}
+
+/** The main CI file, parsed (it can be while Git is asked about the commit), or why it cannot be read. */
+export type MainFile =
+  | { readonly kind: 'file'; readonly path: string; readonly parsed: CiFile }
+  | { readonly kind: 'problem'; readonly problem: CiProblem };
+
+export function readMainFile(sources: CiSources, file: string): MainFile {
   const path = repositoryPath(file);
   const read = path === undefined ? undefined : sources.read(path);
   if (path === undefined || read?.kind !== 'file') {
     const why = read?.kind === 'missing' ? 'does not exist' : 'is outside the repository';
-    const problems = [{ message: `${file} ${why}`, location: { file, line: 0 } }];
-    return { globals: {}, jobs: [], problems, locationOf: () => ({ file, line: 0 }), notes: [] };
+    return { kind: 'problem', problem: { message: `${file} ${why}`, location: { file, line: 0 } } };
   }
-  return composeConfig(sources, parseCiYaml(read.text, file), options, path);
+  return { kind: 'file', path, parsed: parseCiYaml(read.text, file) };
 }
 
 /**
