@@ -31,10 +31,12 @@ export function loadPipeline(
     readonly variables: ReadonlyMap<string, string>;
     readonly external: ExternalIncludes;
     readonly inputs?: CiMap | undefined;
+    /** Read every include whatever its rules say (fetching). */
+    readonly everyInclude?: boolean | undefined;
   },
 ): LoadedPipeline {
   const { trigger, variables, external } = pipeline;
-  const include = includeContextFor(trigger, variables, sources.files, external);
+  const include = includeContextFor(trigger, variables, sources.files, external, pipeline.everyInclude);
   const config = loadCiConfig(sources, main, { include, inputs: pipeline.inputs });
   const child = (entries: CiValue, at: SourceLocation, forwarded: ReadonlyMap<string, string>) =>
     loadChildConfig(sources, entries, at, {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExternalIncludes, ExternalRead } from '../core/pipeline/ci-sources.js';
+import type { CiSources, ExternalIncludes, ExternalRead } from '../core/pipeline/ci-sources.js';
 import { type ComponentTarget, describeTarget, type ExternalTarget } from '../core/pipeline/include-entry.js';
 import { includeDirPaths, projectDir } from '../core/pipeline/include-paths.js';
 import { SHIPWAY_VERSION } from '../version.js';
@@ -19,6 +19,10 @@ export interface IncludeDirectoryOptions {
   readonly shipwayProject?: string | undefined;
   /** The commits the include lock pinned, by include (`$[[ component.sha ]]`). */
   readonly commits?: ReadonlyMap<string, string> | undefined;
+  /** Whether shipway's own component may come from the package (not when fetching: then it is fetched). */
+  readonly packagedComponent?: boolean | undefined;
+  /** Told of each `local:` include, inside a project's or component's file, that the directory lacks. */
+  readonly missingLocal?: ((project: string, ref: string, path: string) => void) | undefined;
 }
 
 function realpath(path: string): string | undefined {
@@ -73,14 +77,18 @@ export function includeDirectory(options: IncludeDirectoryOptions): ExternalIncl
         kind: 'file',
         text: readFileSync(real, 'utf8'),
         file: shown(options.root, full),
-        sources: projectSources(dir, target),
+        sources: projectSources(dir, target, options.missingLocal),
         component:
           target.kind === 'component'
             ? componentContext(target, options.commits?.get(describeTarget(target)))
             : undefined,
       };
     }
-    if (target.kind === 'component' && isShipwayComponent(target, options.shipwayProject))
+    if (
+      options.packagedComponent !== false &&
+      target.kind === 'component' &&
+      isShipwayComponent(target, options.shipwayProject)
+    )
       return shipwayComponent(target);
     return {
       kind: 'missing',
@@ -96,10 +104,25 @@ function shown(root: string, path: string): string {
 }
 
 /** A project's (or component project's) files at the ref, for the `local:` includes inside them. */
-function projectSources(dir: string, target: ExternalTarget) {
+function projectSources(
+  dir: string,
+  target: ExternalTarget,
+  missingLocal: IncludeDirectoryOptions['missingLocal'],
+): CiSources | undefined {
   if (target.kind !== 'project' && target.kind !== 'component') return undefined;
-  const base = projectDir(target.project, target.kind === 'project' ? (target.ref ?? 'HEAD') : target.version);
-  return base === undefined ? undefined : repositorySources(join(dir, base));
+  const ref = target.kind === 'project' ? (target.ref ?? 'HEAD') : target.version;
+  const base = projectDir(target.project, ref);
+  if (base === undefined) return undefined;
+  const files = repositorySources(join(dir, base));
+  if (missingLocal === undefined) return files;
+  return {
+    list: files.list,
+    read(path) {
+      const read = files.read(path);
+      if (read.kind === 'missing') missingLocal(target.project, ref, path);
+      return read;
+    },
+  };
 }
 
 /** `$[[ component.* ]]` (GitLab 18.6): the component's name, version, reference and, when pinned, commit. */

@@ -60,7 +60,7 @@ async function gitFacts(cwd: string): Promise<{ sha: string; message: string; de
   return { sha, message: message.join('\n').trim(), defaultBranch };
 }
 
-async function currentBranch(cwd: string): Promise<string | undefined> {
+export async function currentBranch(cwd: string): Promise<string | undefined> {
   const result = await runCommand('git', ['branch', '--show-current'], { cwd }).catch(() => undefined);
   const branch = result?.stdout.trim();
   return branch === undefined || branch === '' ? undefined : branch;

@@ -28,6 +28,8 @@ export interface IncludeContext {
   readonly variables: Variables;
   readonly rules: RuleContext;
   readonly external?: ExternalIncludes | undefined;
+  /** Read every include whatever its `rules` say (fetching: any pipeline may need it). */
+  readonly everyInclude?: boolean | undefined;
 }
 
 /** An include that cannot be read offline: one error, which the follow-on problems are folded into. */

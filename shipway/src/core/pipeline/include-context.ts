@@ -13,10 +13,11 @@ export function includeContextFor(
   outside: ReadonlyMap<string, string>,
   files: () => readonly string[],
   external: ExternalIncludes | undefined,
+  everyInclude = false,
 ): IncludeContext {
   const variables = new ExpandedVariables([
     rawOf(predefinedVariables(trigger), 'predefined variables'),
     rawOf(outside, '--var'),
   ]);
-  return { variables, rules: { variables, trigger, files }, external };
+  return { variables, rules: { variables, trigger, files }, external, everyInclude };
 }

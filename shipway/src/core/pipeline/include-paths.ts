@@ -40,8 +40,7 @@ export function includeDirPaths(target: ExternalTarget): string[] | undefined {
 /** `projects/<project>@<ref>` for a project's files at a ref, or undefined for a hostile name. */
 export function projectDir(project: string, ref: string): string | undefined {
   const path = safePath(project);
-  if (path === undefined || ref === '' || /[\u0000-\u001f\\]/.test(ref) || ref === '.' || ref === '..')
-    return undefined;
+  if (path === undefined || ref === '' || hasControlOrBackslash(ref) || ref === '.' || ref === '..') return undefined;
   return `projects/${path}@${encodeRef(ref)}`;
 }
 
@@ -78,9 +77,15 @@ function decodeSegments(path: string): string {
     .join('/');
 }
 
+/** A control character (NUL included) or a backslash, which no name in the directory may hold. */
+function hasControlOrBackslash(text: string): boolean {
+  for (const char of text) if (char === '\\' || char.charCodeAt(0) < 0x20 || char === '\u007f') return true;
+  return false;
+}
+
 /** A relative path whose every segment is a plain name, or undefined. */
 function safePath(path: string): string | undefined {
-  if (path === '' || path.startsWith('/') || /[\u0000-\u001f\\]/.test(path)) return undefined;
+  if (path === '' || path.startsWith('/') || hasControlOrBackslash(path)) return undefined;
   const segments = path.split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return undefined;
   return path;

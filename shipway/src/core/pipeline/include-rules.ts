@@ -26,7 +26,7 @@ export function includeRulesPass(
     if (rule.when !== undefined && rule.when !== 'never' && rule.when !== 'always')
       return `rules: when must be never or always, not ${String(rule.when)}`;
   }
-  if (context === undefined) return true;
+  if (context === undefined || context.everyInclude === true) return true;
   try {
     const matched = firstMatchingRule(rules, { ...context.rules, variables: context.variables, files: sources.list });
     return matched !== undefined && matched.when !== 'never';

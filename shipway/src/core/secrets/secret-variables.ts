@@ -10,6 +10,8 @@ export const SECRET_VARIABLES = [
   'SHIPWAY_GIT_TOKEN',
   'CI_PUSH_TOKEN',
   'CI_JOB_TOKEN',
+  // GitLab API token for `shipway includes fetch` (adapters/gitlab/gitlab-files.ts).
+  'GITLAB_TOKEN',
   // Registry Basic auth (adapters/registry/registry-credentials.ts).
   'SHIPWAY_REGISTRY_PASSWORD',
   // ECR: the GitLab OIDC id_token shipway passes to STS, and the static or session keys the AWS
