@@ -217,8 +217,13 @@ function localFiles(local: string, context: TargetContext): TargetFile[] {
     if (context.seen(key)) continue;
     const read = origin.sources.read(included);
     const label = origin.key === '' ? included : `${origin.key}:${included}`;
-    if (read.kind === 'file') files.push({ key, file: parseCiYaml(read.text, label), from: origin });
-    else if (read.kind === 'outside')
+    if (read.kind === 'file') {
+      files.push({ key, file: parseCiYaml(read.text, label), from: origin });
+      continue;
+    }
+    // Reported once, not again for a glob that also matches it.
+    context.state.seen.add(`${key}|`);
+    if (read.kind === 'outside')
       problem(`${included} is a symlink to a file outside the repository; GitLab reads only the repository`);
     else problem(`${included} does not exist`);
   }
