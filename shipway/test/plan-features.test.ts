@@ -17,12 +17,12 @@ interface Job {
   when: string;
   stage: string;
   allowFailure: boolean;
-  allowFailureExitCodes: number[] | null;
+  allowFailureExitCodes?: number[];
   needs: string[] | null;
-  dependencies: string[] | null;
+  dependencies?: string[];
   startIn: string | null;
-  parallel: { job: string; index: number; total: number; variables: Record<string, string> | null } | null;
-  trigger: { project?: string; branch?: string | null; child?: Plan | null; reason?: string | null } | null;
+  parallel?: { job: string; index: number; total: number; variables: Record<string, string> | null };
+  trigger?: { project?: string; branch?: string | null; child?: Plan | null; reason?: string | null };
 }
 interface Plan {
   created: boolean;

@@ -40,9 +40,10 @@ unless --no-protected says otherwise. include: component/project/remote/template
 the include directory (--include-dir, default .shipway/includes; \`shipway includes fetch\` fills
 it; layout in docs/plan.md); shipway's own deliver component comes from the installed package.
 --json prints {"created", "reason", "errors", "notes", "stages": [{"name", "jobs": [{"name",
-"when", "allowFailure", "allowFailureExitCodes", "needs", "dependencies", "stage", "startIn",
-"parallel", "trigger"}]}]}; a trigger job's "trigger" holds its child pipeline's plan (the same
-shape) or the project it triggers. Exit 2 when the config (or a child pipeline's) has errors.`;
+"when", "allowFailure", "needs", "stage", "startIn"}]}]}, and for a job that has them
+"allowFailureExitCodes", "dependencies", "parallel" ({job, index, total, variables}) and
+"trigger" (its child pipeline's plan, the same shape, or the project it triggers). Exit 2 when
+the config (or a child pipeline's) has errors.`;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -126,31 +127,33 @@ export function planJson(plan: PipelinePlan): Record<string, unknown> {
   };
 }
 
-function jobJson(job: PlannedJob, downstream: Downstream | undefined): unknown {
-  return {
+/**
+ * A job as JSON: name, when, allowFailure, needs, stage and startIn always; allowFailureExitCodes,
+ * dependencies, parallel and trigger only when the job has them (a large plan stays small).
+ */
+function jobJson(job: PlannedJob, downstream: Downstream | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {
     name: job.name,
     when: job.when,
     allowFailure: job.allowFailure,
-    allowFailureExitCodes: job.allowFailureExitCodes,
     needs: job.needs,
-    dependencies: job.dependencies,
     stage: job.stage,
     startIn: job.startIn,
-    parallel:
-      job.parallel === null
-        ? null
-        : {
-            job: job.parallel.job,
-            index: job.parallel.index,
-            total: job.parallel.total,
-            variables: job.parallel.variables === undefined ? null : Object.fromEntries(job.parallel.variables),
-          },
-    trigger: downstreamJson(downstream),
   };
+  if (job.allowFailureExitCodes !== null) out.allowFailureExitCodes = job.allowFailureExitCodes;
+  if (job.dependencies !== null) out.dependencies = job.dependencies;
+  if (job.parallel !== null)
+    out.parallel = {
+      job: job.parallel.job,
+      index: job.parallel.index,
+      total: job.parallel.total,
+      variables: job.parallel.variables === undefined ? null : Object.fromEntries(job.parallel.variables),
+    };
+  if (downstream !== undefined) out.trigger = downstreamJson(downstream);
+  return out;
 }
 
-function downstreamJson(downstream: Downstream | undefined): unknown {
-  if (downstream === undefined) return null;
+function downstreamJson(downstream: Downstream): unknown {
   if (downstream.kind === 'project') return { project: downstream.project, branch: downstream.branch };
   return { child: downstream.plan === null ? null : planJson(downstream.plan), reason: downstream.reason };
 }

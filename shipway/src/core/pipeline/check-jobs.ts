@@ -161,6 +161,7 @@ export function checkJob(
 
 /** With both `needs` and `dependencies`, each dependency must be one of the needs (Entry::Job). */
 function checkDependenciesInNeeds(job: CiJob, errors: CiProblem[]): void {
+  if (!Array.isArray(job.definition.dependencies)) return;
   const needs = namesOf(job.definition.needs);
   const dependencies = namesOf(job.definition.dependencies);
   if (needs === null || needs.length === 0 || dependencies === null) return;

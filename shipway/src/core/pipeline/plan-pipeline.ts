@@ -128,10 +128,9 @@ function describeRule(rule: CiMap): string {
  * jobs of this pipeline (one the rules leave out passes no artifacts, and is no error).
  */
 function withPlannedNeeds(job: PlannedJob, planned: ReadonlyMap<string, PlannedJob>): PlannedJob {
-  const needs = job.needs?.filter((name) => planned.has(name)) ?? null;
-  const dependencies = job.dependencies?.filter((name) => planned.has(name)) ?? null;
-  if (needs?.length === job.needs?.length && dependencies?.length === job.dependencies?.length) return job;
-  return { ...job, needs, dependencies };
+  const present = (name: string) => planned.has(name);
+  if ((job.needs?.every(present) ?? true) && (job.dependencies?.every(present) ?? true)) return job;
+  return { ...job, needs: job.needs?.filter(present) ?? null, dependencies: job.dependencies?.filter(present) ?? null };
 }
 
 /**
