@@ -187,6 +187,43 @@ big:
   });
 });
 
+describe('parallel: errors once per job, not per instance (found by fuzzing)', () => {
+  it('200 instances needing the 200 instances of a later job, and a rule-excluded one, are one error each, not 40,000', async () => {
+    const values = Array.from({ length: 200 }, (_, index) => `v${index}`).join(', ');
+    const result = await plan(
+      ci(`stages: [build, test]
+early:
+  stage: build
+  script: [e]
+  parallel:
+    matrix:
+      - N: [${values}]
+  needs: [late, excluded]
+late:
+  stage: test
+  script: [l]
+  parallel:
+    matrix:
+      - N: [${values}]
+excluded:
+  stage: build
+  script: [x]
+  parallel:
+    matrix:
+      - N: [${values}]
+  rules:
+    - when: never
+`),
+      '--ref',
+      'main',
+    );
+    expect(errors(result)).toEqual([
+      '.gitlab-ci.yml:8 job early: [v0]: needs names late: [v0], which is in a later stage (test)',
+      '.gitlab-ci.yml:2 job early: [v0]: needs excluded: [v0], which is not in this pipeline (its rules exclude it); mark the need optional: true or align the rules',
+    ]);
+  });
+});
+
 describe('child and multi-project pipelines (docs: ci/pipelines/downstream_pipelines)', () => {
   const files = {
     'ci/child.yml': `workflow:

@@ -137,11 +137,16 @@ export function checkJob(
   checkPolicies(d, `job ${name}: `, job.keyLocation, errors);
   checkDependenciesInNeeds(job, errors);
   const position = stages.indexOf(stage);
+  // One problem per job named, not per instance of a parallel job (200 instances needing 200).
+  const reported = new Set<string>();
   for (const key of ['needs', 'dependencies'] as const) {
     for (const need of namesOf(d[key]) ?? []) {
       if (!need.local) continue;
       const other = byName.get(need.name);
+      const group = `${key}\u0000${other?.parallel?.job ?? need.name}`;
+      if (reported.has(group)) continue;
       if (other === undefined) {
+        reported.add(group);
         errors.push({
           message: `job ${name}: ${key} names ${need.name}, which is not a job in the config`,
           location: job.keyLocation(key),
@@ -150,11 +155,12 @@ export function checkJob(
       }
       const otherStage = stageOf(other.definition);
       const later = stages.indexOf(otherStage) > position || (key === 'dependencies' && otherStage === stage);
-      if (later && position >= 0)
-        errors.push({
-          message: `job ${name}: ${key} names ${need.name}, which is in ${otherStage === stage ? 'the same' : 'a later'} stage (${otherStage})`,
-          location: job.keyLocation(key),
-        });
+      if (!later || position < 0) continue;
+      reported.add(group);
+      errors.push({
+        message: `job ${name}: ${key} names ${need.name}, which is in ${otherStage === stage ? 'the same' : 'a later'} stage (${otherStage})`,
+        location: job.keyLocation(key),
+      });
     }
   }
 }
@@ -207,14 +213,25 @@ function checkWhen(job: CiJob, errors: CiProblem[]): void {
 export function checkNeeds(
   planned: ReadonlyMap<
     string,
-    { readonly name: string; readonly definition: CiMap; readonly location: SourceLocation }
+    {
+      readonly name: string;
+      readonly definition: CiMap;
+      readonly location: SourceLocation;
+      readonly parallel: { readonly job: string } | null;
+    }
   >,
-  known: ReadonlySet<string>,
+  known: ReadonlyMap<string, CiJob>,
   errors: CiProblem[],
 ): void {
+  // One problem per job and job needed, not per pair of parallel instances.
+  const reported = new Set<string>();
   for (const job of planned.values()) {
     for (const need of namesOf(job.definition.needs) ?? []) {
-      if (!need.local || need.optional || planned.has(need.name) || !known.has(need.name)) continue;
+      if (!need.local || need.optional || planned.has(need.name)) continue;
+      const other = known.get(need.name);
+      const key = `${job.parallel?.job ?? job.name}\u0000${other?.parallel?.job ?? need.name}`;
+      if (other === undefined || reported.has(key)) continue;
+      reported.add(key);
       errors.push({
         message: `job ${job.name}: needs ${need.name}, which is not in this pipeline (its rules exclude it); mark the need optional: true or align the rules`,
         location: job.location,

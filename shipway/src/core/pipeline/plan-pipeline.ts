@@ -96,11 +96,12 @@ function plan(input: PlanInput, errors: CiProblem[]): PipelinePlan {
   const byName = new Map(config.jobs.map((job) => [job.name, job]));
   const context = { globals, predefined, outside, workflowRules, trigger, files };
   for (const job of config.jobs) {
-    checkJob(job, stages, byName, errors);
+    // A parallel job's instances share their config: checked once, by the first.
+    if (job.parallel === undefined || job.parallel.index === 1) checkJob(job, stages, byName, errors);
     const included = planJob(job, context, errors);
     if (included !== undefined) planned.set(job.name, included);
   }
-  checkNeeds(planned, new Set(byName.keys()), errors);
+  checkNeeds(planned, byName, errors);
   const jobs = [...planned.values()].map((job) => withPlannedNeeds(job, planned));
   const byStage = new Map<string, PlannedJob[]>(stages.map((name) => [name, []]));
   for (const job of jobs) byStage.get(job.stage)?.push(job);
