@@ -86,6 +86,7 @@ const STRINGS = [
   '$[[ matrix.X ]]',
   '$[[ x ]]',
   '$VAR$VAR$VAR',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CI variable reference, not a template
   '${CI_COMMIT_REF_SLUG}',
   '30 minutes',
   'always',
