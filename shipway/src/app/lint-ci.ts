@@ -13,6 +13,8 @@ export interface LintCiResult {
   readonly warnings: number;
   /** The branches planned, each with the jobs its pipeline would run. */
   readonly branches: Readonly<Record<string, readonly string[]>>;
+  /** Where included files came from, when the user should know (shipway's own component). */
+  readonly notes: readonly string[];
 }
 
 /** `shipway lint`: plans the config for every environment branch and checks it for delivery mistakes. */
@@ -49,5 +51,6 @@ export async function lintCi(
     errors: findings.filter((finding) => finding.severity === 'error').length,
     warnings: findings.filter((finding) => finding.severity === 'warning').length,
     branches,
+    notes: config.notes,
   };
 }
