@@ -165,8 +165,7 @@ export function generateCase(seed: number): FuzzCase {
   if (chance(0.08)) text = text.replace(/script:/, 'script: !reference [.tpl0, script]\n  x:');
   if (chance(0.07)) text = mangle(text, rand);
   const files: Record<string, string> = {};
-  if (chance(0.3))
-    files['ci/a.yml'] = dump({ [pick(jobNames)]: job({ rand, pick, chance, value, jobNames }) }, { skipInvalid: true });
+  if (chance(0.3)) files['ci/a.yml'] = dump({ [pick(jobNames)]: job(tools) }, { skipInvalid: true });
   if (chance(0.2)) files['ci/b.yml'] = `${header(pick, chance)}---\nincluded-$[[ inputs.name ]]:\n  script: [x]\n`;
   return { text, files };
 }
