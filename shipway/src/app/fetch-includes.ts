@@ -90,16 +90,26 @@ export async function fetchIncludes(
   try {
     for (let round = 0; round < MAX_ROUNDS && tried.size <= MAX_INCLUDES; round += 1) {
       const missing = new Map<string, ExternalTarget>();
+      const refused: string[] = [];
       const recording: ExternalIncludes = {
         read(target) {
           const key = describeTarget(target);
           const read = options.update === true && !tried.has(key) ? undefined : reader.read(target);
           if (read === undefined || read.kind === 'missing') missing.set(key, target);
+          if (read?.kind === 'refused') refused.push(`${key}: ${read.message}`);
           return read ?? { kind: 'missing', hint: 'fetched next' };
         },
       };
       locals.clear();
       readEveryConfig(sources, main, { trigger, variables: options.variables ?? new Map(), external: recording });
+      if (refused.length > 0)
+        throw new RefusedError(
+          'INCLUDE_PATH_UNSAFE',
+          `${refused.length} include(s) cannot be kept in the include directory`,
+          {
+            hint: refused.join('; '),
+          },
+        );
       const todo = [...missing, ...locals].filter(([key]) => !tried.has(key));
       if (todo.length === 0) break;
       for (const [key, target] of todo) {

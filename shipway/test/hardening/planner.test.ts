@@ -1,5 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +29,7 @@ import {
 import { planPipeline } from '../../src/core/pipeline/plan-pipeline.js';
 import type { PipelineTrigger } from '../../src/core/pipeline/predefined-variables.js';
 import { generateCase } from '../support/ci-fuzz.js';
+import { startFakeGitLab } from '../support/fake-gitlab.js';
 import { REPO_ROOT } from '../support/git-fixture.js';
 import { cleanEnv, SHIPWAY_BIN, shipway } from '../support/run-shipway.js';
 import { startRegistryProcess } from '../support/start-registry-process.js';
@@ -323,6 +334,63 @@ job: {script: [a]}
     expect(errorLines(result)).toEqual([
       '.gitlab-ci.yml:2 include: ci/link.yml is a symlink to a file outside the repository; GitLab reads only the repository',
     ]);
+  });
+});
+
+describe('includes from outside the repository stay in the include directory (docs/plan.md, "Layout")', () => {
+  const HOSTILE = `include:
+  - component: $CI_SERVER_FQDN/acme/../../../evil/build@1.0
+  - project: acme/ci
+    file: ../../../../../evil.yml
+  - remote: https://example.com/a%2F..%2F..%2F..%2Fevil.yml
+  - template: ../../../evil.yml
+job: {script: [a]}
+`;
+
+  it('hostile include names are refused by plan, each once, and includes fetch writes nothing anywhere', async () => {
+    const repo = project({ '.gitlab-ci.yml': HOSTILE });
+    const result = await plan(repo, '--ref', 'main');
+    expect(errorLines(result)).toEqual([
+      '.gitlab-ci.yml:2 include: component gitlab.com/acme/../../../evil/build@1.0: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:3 include: project acme/ci file ../../../../../evil.yml: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:5 include: remote https://example.com/a%2F..%2F..%2F..%2Fevil.yml: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:6 include: template ../../../evil.yml: its name is not a path that can be kept in the include directory',
+    ]);
+    const fetch = await shipway(repo, ['includes', 'fetch', '--server', 'https://gitlab.com']);
+    expect(fetch.code).toBe(4);
+    expect(fetch.stderr).toMatch(/not a path that can be kept in the include directory/);
+    expect(readdirSync(dirname(repo))).toEqual(['repo']);
+    expect(existsSync(join(repo, '.shipway'))).toBe(false);
+  });
+
+  it('a symlink in the include directory that leads out is not read by plan, and fetch does not write through it', async () => {
+    const repo = project({ '.gitlab-ci.yml': 'include:\n  - project: acme/ci\n    ref: main\n    file: ci/a.yml\n' });
+    const outside = join(dirname(repo), 'outside');
+    mkdirSync(join(outside, 'ci'), { recursive: true });
+    writeFileSync(join(outside, 'ci/a.yml'), 'leaked: {script: [leak]}\n');
+    mkdirSync(join(repo, '.shipway/includes/projects/acme'), { recursive: true });
+    symlinkSync(outside, join(repo, '.shipway/includes/projects/acme/ci@main'));
+    const result = await plan(repo, '--ref', 'main');
+    expect(jobNames(result)).toEqual([]);
+    expect(errorLines(result)).toEqual([
+      '.gitlab-ci.yml:2 include: project acme/ci@main file ci/a.yml: .shipway/includes/projects/acme/ci@main/ci/a.yml leads out of the include directory',
+    ]);
+    rmSync(join(outside, 'ci/a.yml'));
+    const gitlab = await startFakeGitLab({
+      'acme/ci': {
+        defaultBranch: 'main',
+        refs: { main: 'f'.repeat(40) },
+        files: { ['f'.repeat(40)]: { 'ci/a.yml': 'x: {script: [x]}\n' } },
+      },
+    });
+    try {
+      const fetch = await shipway(repo, ['includes', 'fetch', '--server', gitlab.url]);
+      expect(fetch.code).toBe(4);
+      expect(fetch.stderr).toMatch(/is a symlink or a file, not a directory; nothing written under it/);
+      expect(readdirSync(join(outside, 'ci'))).toEqual([]);
+    } finally {
+      await gitlab.close();
+    }
   });
 });
 
