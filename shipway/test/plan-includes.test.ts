@@ -146,6 +146,13 @@ deploy-$[[ inputs.environment ]]:
     ]);
   });
 
+  it('three YAML documents are a config error at line 1, not a crash (found by fuzzing: a TypeError before)', async () => {
+    const dir = project({ '.gitlab-ci.yml': 'spec:\n  inputs: {}\n---\na: {script: [x]}\n---\nb: {script: [y]}\n' });
+    const run = await shipway(dir, ['plan', '--ref', 'main']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\.gitlab-ci\.yml:1: the file has 3 YAML documents; GitLab reads at most 2/);
+  });
+
   it('inputs given to a file without a header are an error; a header without --- is not a header', async () => {
     const dir = project({
       'plain.yml': 'plain:\n  script: [x]\n',
