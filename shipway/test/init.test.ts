@@ -322,9 +322,9 @@ describe('the deliver CI/CD component (templates/deliver.yml)', SLOW, () => {
     expect(component.inputs['shipway-image']?.default).toBe(`registry.example.com/shipway/shipway:${SHIPWAY_VERSION}`);
   });
 
-  // Needs the planner's parallel:matrix (issue 12, in progress elsewhere): until then `deploy` is
-  // planned as one job without SHIPWAY_ENVIRONMENT, so this fails and is marked as failing.
-  it.fails('each environment branch plans its own deploy job; prod adds the manual canary jobs', async () => {
+  // parallel:matrix over the environments input (docs: ci/yaml "parallel:matrix"): one deploy job
+  // per environment, each in its own branch's pipeline.
+  it('each environment branch plans its own deploy job; prod adds the manual canary jobs', async () => {
     const dir = join(root, 'component-plan');
     const { values } = resolveInputs(component.inputs, { app: 'hello' });
     write(dir, { '.gitlab-ci.yml': JSON.stringify(interpolate(component.config, values)) });
@@ -346,13 +346,20 @@ describe('the deliver CI/CD component (templates/deliver.yml)', SLOW, () => {
     ]);
   });
 
-  // Needs the planner to resolve `include: component:` from .shipway/includes/ and to interpolate
-  // spec:inputs (issue 12, in progress elsewhere). The layout below is a guess to adjust then.
-  it.fails('npx shipway lint passes on what init wrote', async () => {
+  // The include init writes names shipway's own component (deliver in <group>/shipway): the
+  // installed package resolves it with its spec:inputs, offline and with no include directory.
+  it('npx shipway lint passes on what init wrote', async () => {
     const dir = apps.express;
-    write(dir, { [`.shipway/includes/acme/shipway/templates/deliver.yml@${SHIPWAY_VERSION}`]: text });
     const lint = await npx(dir, 'lint');
     expect(lint.stdout).toContain('0 error(s)');
+    expect(lint.stdout).toContain('planned dev (3 jobs), stage (2 jobs), prod (4 jobs)');
     expect(lint.code).toBe(0);
+    const plan = await npx(dir, 'plan', '--ref', 'dev', '--json');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toMatch(/shipway's own component, read from the installed shipway/);
+    const jobs = JSON.parse(plan.stdout).stages.flatMap((stage: { jobs: { name: string }[] }) =>
+      stage.jobs.map((job) => job.name),
+    );
+    expect(jobs).toEqual(['build', 'publish', 'deploy: [dev]']);
   });
 });

@@ -478,9 +478,11 @@ loop:
         '.gitlab-ci.yml:11 job no-script: must have a script, run or trigger',
         '.gitlab-ci.yml:15 job early: needs names late, which is in a later stage (deploy)',
         '.gitlab-ci.yml:16 job early: dependencies names ghost, which is not a job in the config',
+        // Entry::Job: with needs, every dependency must be one of the needs.
+        '.gitlab-ci.yml:16 job early: dependencies the ghost should be part of needs',
       ]),
     );
-    expect(errors).toHaveLength(7);
+    expect(errors).toHaveLength(8);
   });
 
   it('a need on a job the rules leave out of this pipeline is an error unless optional', async () => {

@@ -1,9 +1,12 @@
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { UsageError } from '../core/errors.js';
-import { type CiConfig, loadCiConfig } from '../core/pipeline/load-ci-config.js';
+import type { CiMap } from '../core/pipeline/ci-yaml.js';
+import { type CiConfig, readMainFile } from '../core/pipeline/load-ci-config.js';
 import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { PIPELINE_SOURCES, type PipelineSource, type PipelineTrigger } from '../core/pipeline/predefined-variables.js';
+import { externalIncludes, loadPipeline } from './ci-config.js';
 import type { AppContext } from './context.js';
 import { inRepository, repositoryFile, repositorySources } from './repository-sources.js';
 
@@ -18,12 +21,31 @@ export interface PlanCiOptions {
   readonly changed?: readonly string[] | undefined;
   readonly message?: string | undefined;
   readonly openMergeRequest?: boolean | undefined;
+  /** CI_COMMIT_REF_PROTECTED; default: the default branch and shipway.yaml's environment branches are. */
+  readonly protected?: boolean | undefined;
+  /** The include directory (default .shipway/includes). */
+  readonly includeDir?: string | undefined;
+  /** The pipeline's inputs, for a main file with a spec:inputs header. */
+  readonly inputs?: CiMap | undefined;
+  /** The GitLab server (CI_SERVER_URL; default the environment's CI_SERVER_URL, else https://gitlab.com). */
+  readonly server?: string | undefined;
 }
 
 export interface PlanCiResult {
   readonly plan: PipelinePlan;
   readonly config: CiConfig;
   readonly trigger: PipelineTrigger;
+}
+
+/**
+ * The branches shipway.yaml deploys from, when the file exists: GitLab projects protect their
+ * environment branches (docs/gitlab.md), so their pipelines see CI_COMMIT_REF_PROTECTED=true.
+ */
+async function environmentBranches(context: AppContext): Promise<string[]> {
+  // Loaded only when the file is there: its schema (zod, yaml) costs a tenth of a large plan.
+  if (!existsSync(resolve(context.cwd, 'shipway.yaml'))) return [];
+  const { loadShipwayConfig } = await import('./load-config.js');
+  return (await loadShipwayConfig(context)).environments.map((env) => env.branch);
 }
 
 /** The commit, its message and the default branch, from Git when the directory is a repository. */
@@ -38,7 +60,7 @@ async function gitFacts(cwd: string): Promise<{ sha: string; message: string; de
   return { sha, message: message.join('\n').trim(), defaultBranch };
 }
 
-async function currentBranch(cwd: string): Promise<string | undefined> {
+export async function currentBranch(cwd: string): Promise<string | undefined> {
   const result = await runCommand('git', ['branch', '--show-current'], { cwd }).catch(() => undefined);
   const branch = result?.stdout.trim();
   return branch === undefined || branch === '' ? undefined : branch;
@@ -56,17 +78,24 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
     throw new UsageError('a merge request pipeline runs for a branch, not a tag', {
       hint: 'use --ref <source branch>',
     });
-  const facts = await gitFacts(context.cwd);
+  const [facts, protectedBranches] = await Promise.all([
+    gitFacts(context.cwd),
+    options.protected === undefined ? environmentBranches(context) : Promise.resolve<string[]>([]),
+  ]);
   const branch = options.tag === undefined ? (options.ref ?? (await currentBranch(context.cwd))) : undefined;
   if (branch === undefined && options.tag === undefined)
     throw new UsageError('which ref? this directory has no current branch', {
       hint: 'pass --ref <branch> or --tag <tag>',
     });
+  const defaultBranch = options.defaultBranch ?? facts.defaultBranch ?? 'main';
   return {
     branch,
     tag: options.tag,
     source,
-    defaultBranch: options.defaultBranch ?? facts.defaultBranch ?? 'main',
+    defaultBranch,
+    protected:
+      options.protected ?? (branch !== undefined && (branch === defaultBranch || protectedBranches.includes(branch))),
+    serverUrl: options.server ?? context.env.CI_SERVER_URL,
     sha: facts.sha,
     message: options.message ?? facts.message,
     projectPath: context.env.CI_PROJECT_PATH ?? `local/${basename(context.cwd)}`,
@@ -82,17 +111,23 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
 export async function planCi(context: AppContext, options: PlanCiOptions): Promise<PlanCiResult> {
   const sources = repositorySources(context.cwd);
   const file = repositoryFile(context.cwd, options.file);
-  // Git answers while the config is parsed.
-  const pending = triggerFor(context, options);
+  // Git answers while the main file is parsed; its includes depend on the ref.
+  const pending = Promise.all([
+    triggerFor(context, options),
+    externalIncludes(context, context.cwd, options.includeDir),
+  ]);
   pending.catch(() => {});
-  const config = loadCiConfig(sources, file);
-  const trigger = await pending;
-  const plan = planPipeline({
-    config,
-    trigger,
-    variables: options.variables ?? new Map(),
-    files: sources.files,
+  const main = readMainFile(sources, file);
+  const [facts, external] = await pending;
+  const trigger = { ...facts, configPath: file };
+  const variables = options.variables ?? new Map<string, string>();
+  const { config, child } = loadPipeline(sources, main, {
+    trigger: { ...trigger, configPath: file },
+    variables,
+    external,
+    inputs: options.inputs,
   });
+  const plan = planPipeline({ config, trigger, variables, files: sources.files, child });
   return { plan, config, trigger };
 }
 
@@ -105,4 +140,33 @@ export function parseVariableArgs(entries: readonly string[]): Map<string, strin
     variables.set(match[1] ?? '', match[2] ?? '');
   }
   return variables;
+}
+
+/**
+ * `name=value` pipeline inputs as a map: a value that reads as JSON (a number, true, false, a
+ * list) has that type, as inputs given through the API do; anything else is a string.
+ */
+export function parseInputArgs(entries: readonly string[]): CiMap | undefined {
+  if (entries.length === 0) return undefined;
+  const inputs: CiMap = {};
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9_-]+)=(.*)$/s.exec(entry);
+    if (match === null)
+      throw new UsageError(`--input ${entry}: expected name=value`, { hint: 'e.g. --input environment=staging' });
+    inputs[match[1] ?? ''] = typedInput(match[2] ?? '');
+  }
+  return inputs;
+}
+
+function typedInput(text: string): CiMap[string] {
+  if (!/^(-?\d|\[|true$|false$)/.test(text)) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'number' || typeof value === 'boolean') return value;
+    if (Array.isArray(value) && value.every((item) => ['string', 'number', 'boolean'].includes(typeof item)))
+      return value.filter((item): item is string | number | boolean => typeof item !== 'object');
+  } catch {
+    // Not JSON: the text as it is.
+  }
+  return text;
 }

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
-import { loadCiConfig } from '../core/pipeline/load-ci-config.js';
 import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
 import {
@@ -12,6 +11,7 @@ import {
   pipelineStatus,
   scheduleJobs,
 } from '../core/pipeline/schedule-jobs.js';
+import { externalIncludes, loadPipeline } from './ci-config.js';
 import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
@@ -74,6 +74,11 @@ export interface RunResult {
   readonly pipelines: readonly PipelineRecord[];
   readonly status: 'success' | 'failed' | 'blocked';
   readonly ms: number;
+}
+
+/** A job's log file name: parallel jobs are named `test 1/3`, and a name is no path. */
+function logName(job: string): string {
+  return `${job.replace(/%/g, '%25').replace(/\//g, '%2F')}.log`;
 }
 
 /** A job that undoes a release is never approved by --yes; name it with --approve. */
@@ -192,20 +197,22 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
   const sha = await pushHead(context, run.stack, workspace, run.ref);
   const message = await git(workspace, 'log', '-1', '--format=%B');
   const sources = repositorySources(workspace);
-  const plan = planPipeline({
-    config: loadCiConfig(sources, options.file),
-    trigger: {
-      branch: run.ref,
-      source: 'push',
-      defaultBranch: 'main',
-      sha,
-      message,
-      projectPath: `local/${basename(context.cwd)}`,
-      projectDir: workspace,
-    },
-    variables: run.outside,
-    files: sources.files,
-  });
+  const trigger = {
+    branch: run.ref,
+    source: 'push' as const,
+    defaultBranch: 'main',
+    sha,
+    message,
+    projectPath: `local/${basename(context.cwd)}`,
+    projectDir: workspace,
+    // The environment branches run here are protected on GitLab (docs/gitlab.md).
+    protected: true,
+    configPath: options.file,
+  };
+  // Includes from outside the repository: the checkout's include directory (not cloned: .shipway is ignored).
+  const external = await externalIncludes(context, context.cwd, undefined);
+  const { config, child } = loadPipeline(sources, options.file, { trigger, variables: run.outside, external });
+  const plan = planPipeline({ config, trigger, variables: run.outside, files: sources.files, child });
   const record: PipelineRecord = {
     id: run.id,
     ref: run.ref,
@@ -219,7 +226,7 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
         stage: job.stage,
         status: 'created' as const,
         ms: null,
-        log: join(run.dir, `${job.name}.log`),
+        log: join(run.dir, logName(job.name)),
       })),
     ),
     ms: 0,
@@ -310,7 +317,7 @@ async function execute(
       workspace: run.workspace,
       sha: run.sha,
       cacheDir: resolve(run.context.cwd, '.shipway', 'cache'),
-      logFile: join(run.dir, `${job.name}.log`),
+      logFile: join(run.dir, logName(job.name)),
       hostEnv,
       inherited,
       outside: run.outside,

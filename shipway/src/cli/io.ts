@@ -35,8 +35,8 @@ export interface Output {
  * The one redaction point: the streams every command, commander's own messages and the error
  * report write through, with the values of the secret variables (core/secrets) removed.
  */
-export function redactingIo(io: CliIo): CliIo {
-  const redact = createRedactor(secretsIn(io.env));
+export function redactingIo(io: CliIo, extraSecrets: readonly string[] = []): CliIo {
+  const redact = createRedactor([...secretsIn(io.env), ...extraSecrets.filter((secret) => secret.length >= 4)]);
   return { ...io, stdout: (text) => io.stdout(redact(text)), stderr: (text) => io.stderr(redact(text)) };
 }
 

@@ -5,6 +5,7 @@ import { registerAnalysis } from './commands/analysis.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerImage } from './commands/image.js';
+import { registerIncludes } from './commands/includes.js';
 import { registerInit } from './commands/init.js';
 import { registerKustomize } from './commands/kustomize.js';
 import { registerLint } from './commands/lint.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): Command {
   registerCluster(program, io);
   registerDashboard(program, io);
   registerImage(program, io);
+  registerIncludes(program, io);
   registerInit(program, io);
   registerKustomize(program, io);
   registerLint(program, io);
@@ -57,6 +59,16 @@ export function buildProgram(io: CliIo): Command {
   registerStatus(program, io);
   registerValidate(program, io);
   return program;
+}
+
+/** Values given to a `--token` option on the command line: secrets, like the variables core/secrets lists. */
+function tokenArguments(argv: readonly string[]): string[] {
+  const tokens: string[] = [];
+  for (const [index, argument] of argv.entries()) {
+    if (argument === '--token' && argv[index + 1] !== undefined) tokens.push(argv[index + 1] ?? '');
+    else if (argument.startsWith('--token=')) tokens.push(argument.slice('--token='.length));
+  }
+  return tokens;
 }
 
 function report(io: CliIo, error: unknown): number {
@@ -78,7 +90,7 @@ function report(io: CliIo, error: unknown): number {
  * redacting pair of streams.
  */
 export async function runCli(argv: readonly string[], unsafeIo: CliIo): Promise<number> {
-  const io = redactingIo(unsafeIo);
+  const io = redactingIo(unsafeIo, tokenArguments(argv));
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,9 +1,35 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { planJson } from '../../src/cli/commands/plan.js';
+import { ShipwayError } from '../../src/core/errors.js';
+import type { CiValue, SourceLocation } from '../../src/core/pipeline/ci-yaml.js';
+import { includeContextFor } from '../../src/core/pipeline/include-context.js';
+import { includeDirPaths } from '../../src/core/pipeline/include-paths.js';
+import { lintPipeline } from '../../src/core/pipeline/lint-pipeline.js';
+import {
+  type CiSources,
+  type ExternalIncludes,
+  loadChildConfig,
+  loadCiConfig,
+} from '../../src/core/pipeline/load-ci-config.js';
+import { planPipeline } from '../../src/core/pipeline/plan-pipeline.js';
+import type { PipelineTrigger } from '../../src/core/pipeline/predefined-variables.js';
+import { generateCase } from '../support/ci-fuzz.js';
+import { startFakeGitLab } from '../support/fake-gitlab.js';
 import { REPO_ROOT } from '../support/git-fixture.js';
 import { cleanEnv, SHIPWAY_BIN, shipway } from '../support/run-shipway.js';
 import { startRegistryProcess } from '../support/start-registry-process.js';
@@ -311,6 +337,63 @@ job: {script: [a]}
   });
 });
 
+describe('includes from outside the repository stay in the include directory (docs/plan.md, "Layout")', () => {
+  const HOSTILE = `include:
+  - component: $CI_SERVER_FQDN/acme/../../../evil/build@1.0
+  - project: acme/ci
+    file: ../../../../../evil.yml
+  - remote: https://example.com/a%2F..%2F..%2F..%2Fevil.yml
+  - template: ../../../evil.yml
+job: {script: [a]}
+`;
+
+  it('hostile include names are refused by plan, each once, and includes fetch writes nothing anywhere', async () => {
+    const repo = project({ '.gitlab-ci.yml': HOSTILE });
+    const result = await plan(repo, '--ref', 'main');
+    expect(errorLines(result)).toEqual([
+      '.gitlab-ci.yml:2 include: component gitlab.com/acme/../../../evil/build@1.0: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:3 include: project acme/ci file ../../../../../evil.yml: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:5 include: remote https://example.com/a%2F..%2F..%2F..%2Fevil.yml: its name is not a path that can be kept in the include directory',
+      '.gitlab-ci.yml:6 include: template ../../../evil.yml: its name is not a path that can be kept in the include directory',
+    ]);
+    const fetch = await shipway(repo, ['includes', 'fetch', '--server', 'https://gitlab.com']);
+    expect(fetch.code).toBe(4);
+    expect(fetch.stderr).toMatch(/not a path that can be kept in the include directory/);
+    expect(readdirSync(dirname(repo))).toEqual(['repo']);
+    expect(existsSync(join(repo, '.shipway'))).toBe(false);
+  });
+
+  it('a symlink in the include directory that leads out is not read by plan, and fetch does not write through it', async () => {
+    const repo = project({ '.gitlab-ci.yml': 'include:\n  - project: acme/ci\n    ref: main\n    file: ci/a.yml\n' });
+    const outside = join(dirname(repo), 'outside');
+    mkdirSync(join(outside, 'ci'), { recursive: true });
+    writeFileSync(join(outside, 'ci/a.yml'), 'leaked: {script: [leak]}\n');
+    mkdirSync(join(repo, '.shipway/includes/projects/acme'), { recursive: true });
+    symlinkSync(outside, join(repo, '.shipway/includes/projects/acme/ci@main'));
+    const result = await plan(repo, '--ref', 'main');
+    expect(jobNames(result)).toEqual([]);
+    expect(errorLines(result)).toEqual([
+      '.gitlab-ci.yml:2 include: project acme/ci@main file ci/a.yml: .shipway/includes/projects/acme/ci@main/ci/a.yml leads out of the include directory',
+    ]);
+    rmSync(join(outside, 'ci/a.yml'));
+    const gitlab = await startFakeGitLab({
+      'acme/ci': {
+        defaultBranch: 'main',
+        refs: { main: 'f'.repeat(40) },
+        files: { ['f'.repeat(40)]: { 'ci/a.yml': 'x: {script: [x]}\n' } },
+      },
+    });
+    try {
+      const fetch = await shipway(repo, ['includes', 'fetch', '--server', gitlab.url]);
+      expect(fetch.code).toBe(4);
+      expect(fetch.stderr).toMatch(/is a symlink or a file, not a directory; nothing written under it/);
+      expect(readdirSync(join(outside, 'ci'))).toEqual([]);
+    } finally {
+      await gitlab.close();
+    }
+  });
+});
+
 describe('every path option accepts an absolute path', () => {
   it('plan --file/--changed and lint --file/--config, given absolute paths', async () => {
     const repo = project({
@@ -435,5 +518,125 @@ stable: {image: {name: "docker:stable"}, services: ["docker:nightly"], script: [
       'warning stable: job stable: image docker:stable uses the moving tag stable; pin a release (and digest)',
       'warning stable: job stable: image docker:nightly uses the moving tag nightly; pin a release (and digest)',
     ]);
+  });
+});
+
+// Fuzzing: generated configs (random keyword trees, wrong types, deep nesting, mangled text,
+// includes of every kind, spec:inputs) must never make the planner fail with anything but a
+// config error. 10,000 are planned in this process through the core (load, plan, the JSON the CLI
+// prints, lint) and 200 through the CLI; each must finish in bounded time. The seeds are fixed, so
+// a failure names the seed that reproduces it.
+describe('fuzzing: shipway plan never fails with an internal error', () => {
+  const FUZZ_CASES = 10_000;
+  const CLI_CASES = 200;
+
+  function sourcesOf(files: Record<string, string>): CiSources & { files(): readonly string[] } {
+    const list = () => Object.keys(files);
+    return {
+      read: (path) => (files[path] === undefined ? { kind: 'missing' } : { kind: 'file', text: files[path] ?? '' }),
+      list,
+      files: list,
+    };
+  }
+
+  /** Components under acme/ci are served (a generated file, with a header); everything else is missing. */
+  function externalOf(files: Record<string, string>): ExternalIncludes {
+    return {
+      read(target) {
+        if (includeDirPaths(target) === undefined) return { kind: 'refused', message: 'hostile path' };
+        if (target.kind === 'component' && target.project === 'acme/ci')
+          return { kind: 'file', text: files['ci/b.yml'] ?? 'x: {script: [a]}', file: 'component', sources: undefined };
+        return { kind: 'missing', hint: 'fetch it' };
+      },
+    };
+  }
+
+  function planInProcess(seed: number): string | undefined {
+    const generated = generateCase(seed);
+    const files = { '.gitlab-ci.yml': generated.text, ...generated.files };
+    const sources = sourcesOf(files);
+    const external = externalOf(files);
+    const trigger: PipelineTrigger = {
+      branch: seed % 3 === 0 ? 'main' : 'feature',
+      source: seed % 5 === 0 ? 'merge_request_event' : 'push',
+      defaultBranch: 'main',
+      sha: '0'.repeat(40),
+      message: seed % 11 === 0 ? '[skip ci]' : 'change',
+      projectPath: 'acme/app',
+      projectDir: '/tmp/app',
+    };
+    const variables = new Map([['PATTERN', '/^b/']]);
+    try {
+      const config = loadCiConfig(sources, '.gitlab-ci.yml', {
+        include: includeContextFor(trigger, variables, sources.files, external),
+        inputs: seed % 2 === 0 ? { name: 'abc' } : undefined,
+      });
+      const child = (include: CiValue, at: SourceLocation, forwarded: ReadonlyMap<string, string>) =>
+        loadChildConfig(sources, include, at, {
+          include: includeContextFor({ ...trigger, source: 'parent_pipeline' }, forwarded, sources.files, external),
+        });
+      const plan = planPipeline({ config, trigger, variables, files: sources.files, child });
+      JSON.stringify(planJson(plan));
+      for (const job of plan.stages.flatMap((stage) => stage.jobs)) job.variables();
+      lintPipeline({
+        config,
+        environments: [{ name: 'dev', branch: 'main', overlay: 'deployment/dev' }],
+        plans: new Map([['dev', plan]]),
+      });
+      return undefined;
+    } catch (error) {
+      if (error instanceof ShipwayError) return undefined;
+      return `seed ${seed}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    }
+  }
+
+  it(`${FUZZ_CASES} generated configs planned in process: only config errors, each in under 2 s`, {
+    timeout: 300_000,
+  }, () => {
+    const failures: string[] = [];
+    let slowest = { seed: 0, ms: 0 };
+    const started = performance.now();
+    for (let seed = 1; seed <= FUZZ_CASES; seed += 1) {
+      const caseStarted = performance.now();
+      const failure = planInProcess(seed);
+      const ms = performance.now() - caseStarted;
+      if (ms > slowest.ms) slowest = { seed, ms };
+      if (failure !== undefined) failures.push(failure);
+    }
+    const total = performance.now() - started;
+    console.log(
+      `fuzz: ${FUZZ_CASES} configs in ${(total / 1000).toFixed(1)} s (${(total / FUZZ_CASES).toFixed(2)} ms each); slowest seed ${slowest.seed} ${slowest.ms.toFixed(0)} ms; ${failures.length} internal errors`,
+    );
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(slowest.ms).toBeLessThan(2000);
+  });
+
+  it(`${CLI_CASES} of them through the CLI: never exit 1`, { timeout: 300_000 }, async () => {
+    const repo = project({ '.gitlab-ci.yml': '' });
+    const failures: string[] = [];
+    for (let seed = 20_001; seed <= 20_000 + CLI_CASES; seed += 1) {
+      const generated = generateCase(seed);
+      for (const [path, text] of Object.entries({ '.gitlab-ci.yml': generated.text, ...generated.files })) {
+        mkdirSync(dirname(join(repo, path)), { recursive: true });
+        writeFileSync(join(repo, path), text);
+      }
+      const args = [
+        'plan',
+        '--json',
+        '--ref',
+        'main',
+        '--default-branch',
+        'main',
+        '--message',
+        'x',
+        '--server',
+        'https://gitlab.example.com',
+      ];
+      const run = await shipway(repo, seed % 2 === 0 ? args : [...args, '--input', 'name=abc']);
+      if (run.code === 1 || /internal error/.test(run.stderr))
+        failures.push(`seed ${seed}: exit ${run.code}: ${run.stderr}`);
+      rmSync(join(repo, 'ci'), { recursive: true, force: true });
+    }
+    expect(failures.slice(0, 3)).toEqual([]);
   });
 });

@@ -30,15 +30,25 @@ export function registerLint(program: Command, io: CliIo): void {
     .option('--file <path>', 'the CI config', '.gitlab-ci.yml')
     .option('--config <file>', 'the shipway config (environments and their branches)', 'shipway.yaml')
     .option(
+      '--include-dir <dir>',
+      'where includes from outside the repository are kept (docs/plan.md)',
+      '.shipway/includes',
+    )
+    .option(
       '--json',
       'print {"errors", "warnings", "branches", "findings": [{severity, rule, message, file, line, job}]}',
       false,
     )
     .addHelpText('after', HELP)
-    .action(async (flags: { file: string; config: string; json: boolean }) => {
+    .action(async (flags: { file: string; config: string; includeDir: string; json: boolean }) => {
       const { context, output } = contextFor(io, flags.json);
       const { lintCi } = await import('../../app/lint-ci.js');
-      const result = await lintCi(context, { file: flags.file, configFile: flags.config });
+      const result = await lintCi(context, {
+        file: flags.file,
+        configFile: flags.config,
+        includeDir: flags.includeDir,
+      });
+      for (const note of result.notes) output.progress(note);
       if (output.json)
         output.data({
           errors: result.errors,

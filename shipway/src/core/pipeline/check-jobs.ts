@@ -5,6 +5,18 @@ import type { CiJob } from './load-ci-config.js';
 export const JOB_WHEN = ['on_success', 'manual', 'always', 'on_failure', 'delayed', 'never'] as const;
 export type JobWhen = (typeof JOB_WHEN)[number];
 
+/** What `when:` a job itself may say (Entry::Job::ALLOWED_WHEN; `never` only in rules; a trigger job no delayed). */
+const JOB_LEVEL_WHEN = ['on_success', 'manual', 'always', 'on_failure', 'delayed'];
+const DEFAULT_STAGES = ['build', 'test', 'deploy'];
+
+/** The stages in order: `.pre`, the declared ones (or build, test, deploy), `.post`. */
+export function declaredStages(config: CiMap): string[] {
+  const declared = Array.isArray(config.stages)
+    ? config.stages.filter((stage): stage is string => typeof stage === 'string')
+    : DEFAULT_STAGES;
+  return ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
+}
+
 /** A job's stage; GitLab's default is `test`. */
 export function stageOf(job: CiMap): string {
   return typeof job.stage === 'string' ? job.stage : 'test';
@@ -121,15 +133,20 @@ export function checkJob(
       message: `job ${name}: only/except may not be used with rules`,
       location: job.keyLocation(d.only !== undefined ? 'only' : 'except'),
     });
-  if (d.when !== undefined && !(JOB_WHEN as readonly CiValue[]).includes(d.when))
-    errors.push({ message: `job ${name}: unknown when: ${String(d.when)}`, location: job.keyLocation('when') });
+  checkWhen(job, errors);
   checkPolicies(d, `job ${name}: `, job.keyLocation, errors);
+  checkDependenciesInNeeds(job, errors);
   const position = stages.indexOf(stage);
+  // One problem per job named, not per instance of a parallel job (200 instances needing 200).
+  const reported = new Set<string>();
   for (const key of ['needs', 'dependencies'] as const) {
     for (const need of namesOf(d[key]) ?? []) {
       if (!need.local) continue;
       const other = byName.get(need.name);
+      const group = `${key}\u0000${other?.parallel?.job ?? need.name}`;
+      if (reported.has(group)) continue;
       if (other === undefined) {
+        reported.add(group);
         errors.push({
           message: `job ${name}: ${key} names ${need.name}, which is not a job in the config`,
           location: job.keyLocation(key),
@@ -138,44 +155,85 @@ export function checkJob(
       }
       const otherStage = stageOf(other.definition);
       const later = stages.indexOf(otherStage) > position || (key === 'dependencies' && otherStage === stage);
-      if (later && position >= 0)
-        errors.push({
-          message: `job ${name}: ${key} names ${need.name}, which is in ${otherStage === stage ? 'the same' : 'a later'} stage (${otherStage})`,
-          location: job.keyLocation(key),
-        });
+      if (!later || position < 0) continue;
+      reported.add(group);
+      errors.push({
+        message: `job ${name}: ${key} names ${need.name}, which is in ${otherStage === stage ? 'the same' : 'a later'} stage (${otherStage})`,
+        location: job.keyLocation(key),
+      });
     }
   }
 }
 
-/** The planned jobs' needs and dependencies, against the jobs this pipeline actually has. */
-export interface PlannedNeeds {
-  readonly name: string;
-  readonly stage: string;
-  readonly definition: CiMap;
-  readonly dependencies: readonly string[] | null;
+/** With both `needs` and `dependencies`, each dependency must be one of the needs (Entry::Job). */
+function checkDependenciesInNeeds(job: CiJob, errors: CiProblem[]): void {
+  if (!Array.isArray(job.definition.dependencies)) return;
+  const needs = namesOf(job.definition.needs);
+  const dependencies = namesOf(job.definition.dependencies);
+  if (needs === null || needs.length === 0 || dependencies === null) return;
+  const needed = new Set(needs.filter((need) => need.local).map((need) => need.name));
+  const missing = dependencies
+    .filter((dependency) => !needed.has(dependency.name))
+    .map((dependency) => dependency.name);
+  if (missing.length > 0)
+    errors.push({
+      message: `job ${job.name}: dependencies the ${missing.join(', ')} should be part of needs`,
+      location: job.keyLocation('dependencies'),
+    });
 }
 
-/** A job may only need (or take artifacts from) jobs this pipeline actually has, unless `optional`. */
+/**
+ * `when:` on the job (Entry::Job: one of on_success, on_failure, always, manual, delayed), and
+ * `start_in`, which only a `when: delayed` job without `rules` may set; with rules it goes in the
+ * rule ("start in must be blank").
+ */
+function checkWhen(job: CiJob, errors: CiProblem[]): void {
+  const { definition: d, name } = job;
+  const allowed = d.trigger === undefined ? JOB_LEVEL_WHEN : JOB_LEVEL_WHEN.filter((when) => when !== 'delayed');
+  if (d.when !== undefined && !(allowed as readonly CiValue[]).includes(d.when))
+    errors.push({
+      message: `job ${name}: when should be one of: ${allowed.join(', ')} (not ${String(d.when)})`,
+      location: job.keyLocation('when'),
+    });
+  if (d.start_in === undefined) return;
+  if (d.rules !== undefined)
+    errors.push({
+      message: `job ${name}: start_in may not be used with rules; put start_in in the rule with when: delayed`,
+      location: job.keyLocation('start_in'),
+    });
+  else if (d.when !== 'delayed')
+    errors.push({ message: `job ${name}: start_in needs when: delayed`, location: job.keyLocation('start_in') });
+}
+
+/**
+ * A job may only need jobs this pipeline actually has, unless the need is `optional`
+ * (Seed::Build#needs_errors). `dependencies` are not checked here: GitLab checks them against the
+ * config (an earlier stage), and one on a job the rules leave out is no error.
+ */
 export function checkNeeds(
-  planned: ReadonlyMap<string, PlannedNeeds & { readonly location: SourceLocation }>,
-  known: ReadonlySet<string>,
-  stages: readonly string[],
+  planned: ReadonlyMap<
+    string,
+    {
+      readonly name: string;
+      readonly definition: CiMap;
+      readonly location: SourceLocation;
+      readonly parallel: { readonly job: string } | null;
+    }
+  >,
+  known: ReadonlyMap<string, CiJob>,
   errors: CiProblem[],
 ): void {
+  // One problem per job and job needed, not per pair of parallel instances.
+  const reported = new Set<string>();
   for (const job of planned.values()) {
     for (const need of namesOf(job.definition.needs) ?? []) {
-      if (!need.local || need.optional || planned.has(need.name) || !known.has(need.name)) continue;
+      if (!need.local || need.optional || planned.has(need.name)) continue;
+      const other = known.get(need.name);
+      const key = `${job.parallel?.job ?? job.name}\u0000${other?.parallel?.job ?? need.name}`;
+      if (other === undefined || reported.has(key)) continue;
+      reported.add(key);
       errors.push({
         message: `job ${job.name}: needs ${need.name}, which is not in this pipeline (its rules exclude it); mark the need optional: true or align the rules`,
-        location: job.location,
-      });
-    }
-    for (const name of job.dependencies ?? []) {
-      const other = planned.get(name);
-      if (!known.has(name)) continue;
-      if (other !== undefined && stages.indexOf(other.stage) < stages.indexOf(job.stage)) continue;
-      errors.push({
-        message: `job ${job.name}: dependencies names ${name}, which is not in an earlier stage of this pipeline`,
         location: job.location,
       });
     }

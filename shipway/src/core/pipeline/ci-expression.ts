@@ -6,7 +6,7 @@ import type { RE2JS } from 're2js';
  * variables` (https://docs.gitlab.com/ci/jobs/job_rules/#cicd-variable-expressions):
  * `$VAR`, "strings", 'strings', /regex/flags, null, ==, !=, =~, !~, &&, || (&& binds tighter)
  * and parentheses. A bare variable is true when it is set and not empty; an undefined variable
- * is null; a pattern on the right may come from a variable holding `/regex/`.
+ * is null; the pattern on the right of =~ may be a quoted string or a variable holding `/regex/`.
  */
 export interface Variables {
   get(name: string): string | undefined;
@@ -202,13 +202,26 @@ export function compileRegex(source: string, flags: string): CiPattern {
   }
 }
 
-function regexOf(token: Token, variables: Variables): CiPattern {
+/**
+ * The right side of `=~` / `!~` as GitLab's Lexeme::Matches evaluates it: a /regex/ literal; or a
+ * value (a quoted string, a variable) that is itself `/regex/flags` (Pattern.build_and_evaluate);
+ * or, when the value is not a valid pattern, the text itself, which Ruby's String#scan then
+ * searches for the left side. An undefined variable is null: no pattern at all.
+ */
+function patternOf(token: Token, variables: Variables): CiPattern | null {
   if (token.kind === 'regex') return compileRegex(token.source, token.flags);
-  const text = tokenValue(token, variables) ?? '';
+  const text = tokenValue(token, variables);
+  if (text === null) return null;
   const literal = parseRegexLiteral(text);
-  if (literal === undefined)
-    throw new ExpressionError(`the right side of =~ must be a /regex/, not ${JSON.stringify(text)}`);
-  return compileRegex(literal.source, literal.flags);
+  if (literal !== undefined && /^[ismU]*$/.test(literal.flags)) {
+    try {
+      return compileRegex(literal.source, literal.flags);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+    }
+  }
+  // `"abc".scan(left)`: true when the left side's text occurs in this one.
+  return { test: (left) => text.includes(left) };
 }
 
 function evaluate(expression: Expr, variables: Variables): boolean {
@@ -227,7 +240,11 @@ function evaluate(expression: Expr, variables: Variables): boolean {
         const equal = left === tokenValue(expression.right, variables);
         return expression.op === '==' ? equal : !equal;
       }
-      const matched = left !== null && regexOf(expression.right, variables).test(left);
+      // Lexeme::Matches / NotMatches: no pattern (an undefined variable) is false for =~, true
+      // for !~; an undefined left side is matched as empty text (nil.to_s).
+      const pattern = patternOf(expression.right, variables);
+      if (pattern === null) return expression.op === '!~';
+      const matched = pattern.test(left ?? '');
       return expression.op === '=~' ? matched : !matched;
     }
   }

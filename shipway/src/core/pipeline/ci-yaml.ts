@@ -1,4 +1,4 @@
-import { CORE_SCHEMA, load, Type, YAMLException } from 'js-yaml';
+import { CORE_SCHEMA, loadAll, Type, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { MAX_YAML_DEPTH, MAX_YAML_SIZE_BYTES, SizeBudget } from './yaml-limits.js';
 
@@ -37,6 +37,15 @@ export interface CiMap {
 export interface CiFile {
   readonly file: string;
   readonly value: CiMap;
+  /**
+   * The header document, when the file starts with one: a first YAML document with `spec:`,
+   * then `---` and the configuration (https://docs.gitlab.com/ci/yaml/#header-keywords).
+   */
+  readonly header: CiMap | undefined;
+  /** Whether the text writes `!reference` (only then is the config walked to resolve them). */
+  readonly hasReferences: boolean;
+  /** The line of an input's name under the header's `spec:inputs`. */
+  inputLine(name: string): number | undefined;
   /** The line of a top-level key (a job or a global keyword). */
   topLine(key: string): number | undefined;
   /** The line of `key` written directly under the top-level key `parent`. */
@@ -101,9 +110,9 @@ export function parseCiYaml(text: string, file: string): CiFile {
   });
   const schema = CORE_SCHEMA.extend({ implicit: [MERGE_KEY], explicit: [referenceType] });
   const opened: number[] = [];
-  let value: unknown;
+  let documents: unknown[];
   try {
-    value = load(text, {
+    documents = loadAll(text, null, {
       filename: file,
       schema,
       json: true,
@@ -125,6 +134,8 @@ export function parseCiYaml(text: string, file: string): CiFile {
     if (!(error instanceof YAMLException)) throw error;
     throw new ConfigError(`${file}:${error.mark.line + 1}: ${error.reason}`, { code: 'CI_YAML_INVALID', cause: error });
   }
+  const { header, content } = splitDocuments(documents, file);
+  let value: unknown = content;
   if (value === undefined || value === null) value = {};
   if (!isCiMap(value))
     throw new ConfigError(`${file}:1: the file must be a map of keywords and jobs`, { code: 'CI_YAML_INVALID' });
@@ -142,6 +153,9 @@ export function parseCiYaml(text: string, file: string): CiFile {
   const parsed: CiFile = {
     file,
     value,
+    header,
+    hasReferences: text.includes('!reference'),
+    inputLine: (name) => inputLine(indexed().keys, name),
     topLine: (key) => {
       const { keys, top } = indexed();
       const position = top.get(key);
@@ -171,10 +185,42 @@ export function parseCiYaml(text: string, file: string): CiFile {
   return parsed;
 }
 
+/**
+ * GitLab's Yaml::Documents: at most two documents, empty ones dropped; a first document that is a
+ * map with `spec` is the header and the last one the configuration, else the first document is
+ * the configuration.
+ */
+function splitDocuments(documents: unknown[], file: string): { header: CiMap | undefined; content: unknown } {
+  const present = documents.filter((document) => document !== null && document !== undefined);
+  if (present.length > 2)
+    throw new ConfigError(`${file}:1: the file has ${present.length} YAML documents; GitLab reads at most 2`, {
+      code: 'CI_YAML_INVALID',
+      hint: 'a file is a spec: header, ---, then the configuration, or just the configuration',
+    });
+  const [first, second] = present;
+  if (present.length === 2 && isCiMap(first) && 'spec' in first) return { header: first, content: second };
+  return { header: undefined, content: first };
+}
+
+/** The line of `name` under the first top-level `spec:` key's `inputs:`. */
+function inputLine(keys: readonly KeyLine[], name: string): number | undefined {
+  const spec = keys.findIndex((entry) => entry.indent === 0 && entry.key === 'spec');
+  let inputs: KeyLine | undefined;
+  for (let position = spec + 1; spec >= 0 && position < keys.length; position += 1) {
+    const entry = keys[position];
+    if (entry === undefined || entry.indent === 0) return undefined;
+    if (inputs === undefined && entry.key === 'inputs') inputs = entry;
+    else if (inputs !== undefined && entry.indent > inputs.indent && entry.key === name) return entry.line;
+  }
+  return undefined;
+}
+
 /** Refuses a file whose value, aliases expanded, passes GitLab's size or depth, at the top-level key where it does. */
 function checkDeepSize(parsed: CiFile): void {
   const budget = new SizeBudget();
-  for (const [key, item] of Object.entries(parsed.value)) {
+  const entries = Object.entries(parsed.value);
+  if (parsed.header !== undefined) entries.unshift(['spec', parsed.header.spec ?? null]);
+  for (const [key, item] of entries) {
     const verdict = budget.take(key) ? budget.walk(item, 1) : 'too big';
     if (verdict === undefined) continue;
     const why =

@@ -1,4 +1,7 @@
-import { type CiSources, repositoryPath } from './ci-sources.js';
+import { applyInputs, type GivenInputs } from './apply-inputs.js';
+import type { Variables } from './ci-expression.js';
+import type { ExternalIncludes } from './ci-sources.js';
+import { type CiSources, type ExternalRead, repositoryPath } from './ci-sources.js';
 import {
   type CiFile,
   type CiMap,
@@ -10,34 +13,70 @@ import {
 } from './ci-yaml.js';
 import { deepMerge } from './deep-merge.js';
 import { globToRegExp } from './glob.js';
+import { describeTarget, type IncludeTarget, readIncludeEntry } from './include-entry.js';
+import { includeRulesPass } from './include-rules.js';
+import type { RuleContext } from './match-rules.js';
 import { MAX_INCLUDES } from './yaml-limits.js';
+
+/**
+ * What `include` may look at while the config is composed, before any job exists
+ * (https://docs.gitlab.com/ci/yaml/includes/#use-variables-with-include): the predefined and
+ * project variables (not the file's own `variables:`), for `$VAR` in include entries,
+ * `include:rules` and `expand_vars`; and where includes from outside the repository are kept.
+ */
+export interface IncludeContext {
+  readonly variables: Variables;
+  readonly rules: RuleContext;
+  readonly external?: ExternalIncludes | undefined;
+  /** Read every include whatever its `rules` say (fetching: any pipeline may need it). */
+  readonly everyInclude?: boolean | undefined;
+}
+
+/** An include that cannot be read offline: one error, which the follow-on problems are folded into. */
+export interface MissingInclude {
+  readonly what: string;
+  readonly hint: string;
+  readonly location: SourceLocation;
+}
+
+/** Which repository a `local:` include reads from: this one, or the project an include came from. */
+export interface IncludeOrigin {
+  readonly sources: CiSources;
+  readonly key: string;
+}
 
 /** What composing one config collects as it reads its files. */
 export interface IncludeState {
-  readonly sources: CiSources;
   readonly problems: CiProblem[];
   /** For each top-level key, the files that write it, the including file last. */
   readonly origins: Map<string, CiFile[]>;
-  /** Repository paths read so far, the main file first. */
+  /** The files (and inputs) read so far. */
   readonly seen: Set<string>;
   /** Whether any file writes `!reference` (only then is the config walked to resolve them). */
   references: boolean;
+  readonly context: IncludeContext | undefined;
+  readonly missing: MissingInclude[];
+  /** Includes that failed (bad inputs): what they would define is missing too. */
+  readonly unusable: { readonly what: string; readonly location: SourceLocation }[];
+  readonly notes: string[];
 }
 
-function includeEntries(value: CiValue | undefined): CiValue[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
+/** The file, `spec:inputs` applied, with what it includes merged under it (the file wins a deep merge). */
+export function composeFile(file: CiFile, origin: IncludeOrigin, state: IncludeState, inputs: GivenInputs): CiMap {
+  const value = applyInputs(file, inputs, state);
+  return composeIncludes(file, value, origin, state);
 }
 
 /**
- * Merges a file's local includes (recursively, each file once) under the file itself, which wins
- * a deep merge. A local include is a path in the repository, as on GitLab
- * (https://docs.gitlab.com/ci/yaml/#includelocal): one leading out of it is refused, and so is a
- * symlink to a file outside. At most MAX_INCLUDES files are included (GitLab's ci_max_includes).
+ * Merges a file's includes (recursively) under the file itself, which wins a deep merge
+ * (https://docs.gitlab.com/ci/yaml/includes/#merge-method-for-include). A local include is a path
+ * in the repository the file came from: one leading out of it is refused, and so is a symlink to
+ * a file outside. Includes from outside the repository come from `context.external`. At most
+ * MAX_INCLUDES files are included (GitLab's ci_max_includes).
  */
-export function composeIncludes(file: CiFile, state: IncludeState): CiMap {
+function composeIncludes(file: CiFile, value: CiMap, origin: IncludeOrigin, state: IncludeState): CiMap {
   let merged: CiMap = {};
-  const entries = includeEntries(file.value.include);
+  const entries = includeEntries(value.include);
   // Lines are looked up only for a problem: finding them builds the file's line index.
   let lines: number[] | undefined;
   for (const [index, entry] of entries.entries()) {
@@ -45,20 +84,25 @@ export function composeIncludes(file: CiFile, state: IncludeState): CiMap {
       lines ??= entryLines(file, entries);
       return { file: file.file, line: lines[index] ?? 1 };
     };
-    for (const child of includedFiles(entry, location, state)) {
-      if (child.text.includes('!reference')) state.references = true;
-      merged = deepMerge(merged, composeIncludes(parseCiYaml(child.text, child.path), state));
-    }
+    for (const child of includedFiles(entry, location, origin, state))
+      merged = deepMerge(merged, composeFile(child.file, child.origin, state, child.inputs));
   }
   const own: CiMap = {};
-  for (const [key, value] of Object.entries(file.value)) {
+  // Where each key is written, with the value inputs made of it (job names may come from inputs).
+  const written: CiFile = value === file.value ? file : { ...file, value };
+  for (const [key, item] of Object.entries(value)) {
     if (key === 'include') continue;
     const list = state.origins.get(key) ?? [];
-    list.push(file);
+    list.push(written);
     state.origins.set(key, list);
-    own[key] = value;
+    own[key] = item;
   }
   return Object.keys(merged).length === 0 ? own : deepMerge(merged, own);
+}
+
+function includeEntries(value: CiValue | undefined): CiValue[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
 }
 
 /** Each entry's line: the next one that names it (block style), else the first (flow style). */
@@ -72,44 +116,120 @@ function entryLines(file: CiFile, entries: readonly CiValue[]): number[] {
   });
 }
 
-/** The files one `include:` entry names that are not read yet, with their text; problems for the rest. */
+interface IncludedFile {
+  readonly file: CiFile;
+  readonly origin: IncludeOrigin;
+  readonly inputs: GivenInputs;
+}
+
+/** The files one `include:` entry names that apply and are not read yet; problems for the rest. */
 function includedFiles(
   entry: CiValue,
   location: () => SourceLocation,
+  origin: IncludeOrigin,
   state: IncludeState,
-): { path: string; text: string }[] {
-  const local = typeof entry === 'string' ? entry : isCiMap(entry) ? entry.local : undefined;
+): IncludedFile[] {
   const problem = (message: string) => state.problems.push({ message: `include: ${message}`, location: location() });
-  if (typeof local !== 'string') {
-    const kind = isCiMap(entry) ? Object.keys(entry).find((key) => key !== 'rules' && key !== 'inputs') : 'include';
-    problem(`${kind ?? 'an entry'} includes need GitLab; only local files can be planned offline`);
+  if (isCiMap(entry) && entry.rules !== undefined) {
+    const verdict = includeRulesPass(entry.rules, state.context, origin.sources);
+    if (typeof verdict === 'string') problem(verdict);
+    if (verdict !== true) return [];
+  }
+  const read = readIncludeEntry(entry, state.context?.variables ?? { get: () => undefined });
+  if (typeof read === 'string') {
+    problem(read);
     return [];
   }
+  const files: IncludedFile[] = [];
+  const inputsKey = read.inputs === undefined ? '' : JSON.stringify(read.inputs);
+  for (const target of read.targets) {
+    const seen = (key: string) => state.seen.has(`${key}|${inputsKey}`);
+    const found = targetFiles(target, { origin, state, problem, location, seen });
+    for (const { key, file, from, component } of found) {
+      if (seen(key)) continue;
+      if (state.seen.size > MAX_INCLUDES) {
+        problem(`more than ${MAX_INCLUDES} files are included (GitLab's ci_max_includes); ${file.file} is not read`);
+        return files;
+      }
+      state.seen.add(`${key}|${inputsKey}`);
+      if (file.hasReferences) state.references = true;
+      files.push({ file, origin: from, inputs: { given: read.inputs, at: location, component } });
+    }
+  }
+  return files;
+}
+
+interface TargetFile {
+  readonly key: string;
+  readonly file: CiFile;
+  readonly from: IncludeOrigin;
+  readonly component?: Readonly<Record<string, string>> | undefined;
+}
+
+interface TargetContext {
+  readonly origin: IncludeOrigin;
+  readonly state: IncludeState;
+  readonly problem: (message: string) => void;
+  readonly location: () => SourceLocation;
+  /** Whether a file (by key) was read already with these inputs. */
+  readonly seen: (key: string) => boolean;
+}
+
+function targetFiles(target: IncludeTarget, context: TargetContext): TargetFile[] {
+  const { origin, state, problem, location } = context;
+  if (target.kind === 'local') return localFiles(target.path, context);
+  if (target.kind === 'artifact') {
+    problem(`${describeTarget(target)}: artifact includes are only for a trigger job's child pipeline`);
+    return [];
+  }
+  const what = describeTarget(target);
+  if (context.seen(what)) return [];
+  const read: ExternalRead = state.context?.external?.read(target) ?? {
+    kind: 'missing',
+    hint: 'only local includes can be read without an include directory',
+  };
+  if (read.kind === 'missing') {
+    state.missing.push({ what, hint: read.hint, location: location() });
+    return [];
+  }
+  if (read.kind === 'refused') {
+    problem(`${what}: ${read.message}`);
+    return [];
+  }
+  if (read.note !== undefined && !state.notes.includes(read.note)) state.notes.push(read.note);
+  const from = read.sources === undefined ? origin : { sources: read.sources, key: read.file };
+  return [{ key: what, file: parseCiYaml(read.text, read.file), from, component: read.component }];
+}
+
+/** A literal path as it is (read tells whether it exists), or the repository's YAML files a glob matches. */
+function localFiles(local: string, context: TargetContext): TargetFile[] {
+  const { origin, problem } = context;
   const path = repositoryPath(local);
   if (path === undefined) {
     problem(`${local} is outside the repository; a local include is a path from the repository root`);
     return [];
   }
-  const paths = matchInclude(path, state.sources);
-  const files: { path: string; text: string }[] = [];
+  const paths = matchInclude(path, origin.sources);
+  if (paths.length === 0) problem(`${local} does not exist`);
+  const files: TargetFile[] = [];
   for (const included of paths) {
-    if (state.seen.has(included)) continue;
-    if (state.seen.size > MAX_INCLUDES) {
-      problem(`more than ${MAX_INCLUDES} files are included (GitLab's ci_max_includes); ${included} is not read`);
-      break;
+    const key = `${origin.key}\u0000${included}`;
+    if (context.seen(key)) continue;
+    const read = origin.sources.read(included);
+    const label = origin.key === '' ? included : `${origin.key}:${included}`;
+    if (read.kind === 'file') {
+      files.push({ key, file: parseCiYaml(read.text, label), from: origin });
+      continue;
     }
-    state.seen.add(included);
-    const read = state.sources.read(included);
-    if (read.kind === 'file') files.push({ path: included, text: read.text });
-    else if (read.kind === 'outside')
+    // Reported once, not again for a glob that also matches it.
+    context.state.seen.add(`${key}|`);
+    if (read.kind === 'outside')
       problem(`${included} is a symlink to a file outside the repository; GitLab reads only the repository`);
     else problem(`${included} does not exist`);
   }
-  if (paths.length === 0) problem(`${local} does not exist`);
   return files;
 }
 
-/** A literal path as it is (read tells whether it exists), or the repository's YAML files a glob matches. */
 function matchInclude(path: string, sources: CiSources): string[] {
   if (!/[*?[{]/.test(path)) return [path];
   const regex = globToRegExp(path);

@@ -1,11 +1,14 @@
 import { type CiSources, repositoryPath } from './ci-sources.js';
 import { type CiFile, type CiMap, type CiProblem, isCiMap, parseCiYaml, type SourceLocation } from './ci-yaml.js';
-import { composeIncludes } from './compose-includes.js';
-import { deepMerge } from './deep-merge.js';
+import { composeFile, type IncludeContext, type IncludeState } from './compose-includes.js';
+import { applyDefaults, defaultsOf, extendJob, LEGACY_DEFAULTS } from './extend-jobs.js';
+import { foldDependents } from './missing-includes.js';
+import { expandParallel, type ParallelInstance } from './parallel-jobs.js';
 import { resolveReferences } from './resolve-references.js';
 
-export type { CiSourceFile, CiSources } from './ci-sources.js';
+export type { CiSourceFile, CiSources, ExternalIncludes } from './ci-sources.js';
 export type { CiProblem } from './ci-yaml.js';
+export type { IncludeContext } from './compose-includes.js';
 
 export interface CiJob {
   readonly name: string;
@@ -14,6 +17,8 @@ export interface CiJob {
   readonly location: SourceLocation;
   /** Where `key` is written for this job (in the job or what it extends), else the job itself. */
   keyLocation(key: string): SourceLocation;
+  /** For one instance of a `parallel` job: its index, the total and its matrix variables. */
+  readonly parallel?: ParallelInstance | undefined;
 }
 
 export interface CiConfig {
@@ -22,36 +27,110 @@ export interface CiConfig {
   readonly problems: readonly CiProblem[];
   /** Where a top-level keyword is written, or (block style) `child` directly under it. */
   locationOf(key: string, child?: string): SourceLocation;
+  /** Where included files came from, when the user should know (printed, not errors). */
+  readonly notes: readonly string[];
+}
+
+export interface LoadOptions {
+  /** What `include:` may use: variables, include:rules' context, the includes kept offline. */
+  readonly include?: IncludeContext | undefined;
+  /** The pipeline's inputs, for a main file with a `spec:inputs` header. */
+  readonly inputs?: CiMap | undefined;
 }
 
 /** Top-level keys that are keywords, not jobs. The legacy global image…after_script act as defaults. */
 const GLOBAL_KEYWORDS = new Set(['default', 'include', 'stages', 'variables', 'workflow', 'spec']);
-const LEGACY_DEFAULTS = ['image', 'services', 'cache', 'before_script', 'after_script'];
-const MAX_EXTENDS_DEPTH = 11;
+/** The keywords `default:` may set (Ci::Config::Entry::Default::ALLOWED_KEYS). */
+const DEFAULT_KEYS = new Set([
+  'after_script',
+  'artifacts',
+  'before_script',
+  'cache',
+  'hooks',
+  'id_tokens',
+  'image',
+  'interruptible',
+  'retry',
+  'services',
+  'tags',
+  'timeout',
+]);
 
 /**
- * Reads a GitLab CI config as GitLab composes it before any rule runs: local includes (nested,
- * globbed, merged under the including file, which wins), `!reference` tags, `extends` (deep
- * merge of hashes, child wins, cycles refused) and `default`. Problems are collected with the
- * file and line they come from rather than thrown one at a time.
+ * Reads a GitLab CI config as GitLab composes it before any rule runs: `spec:inputs`, includes
+ * (nested, globbed, rules, inputs, merged under the including file, which wins), `!reference`
+ * tags, `extends` (deep merge of hashes, child wins, cycles refused), `default`, and `parallel`
+ * (each job becomes its instances). Problems are collected with the file and line they come from
+ * rather than thrown one at a time.
  */
-export function loadCiConfig(sources: CiSources, file: string): CiConfig {
-  const problems: CiProblem[] = [];
-  const origins = new Map<string, CiFile[]>();
+export function loadCiConfig(sources: CiSources, file: string | MainFile, options: LoadOptions = {}): CiConfig {
+  const main = typeof file === 'string' ? readMainFile(sources, file) : file;
+  if (main.kind === 'problem') {
+    const at = main.problem.location;
+    return { globals: {}, jobs: [], problems: [main.problem], locationOf: () => at, notes: [] };
+  }
+  return composeConfig(sources, main.parsed, options, main.path);
+}
+
+/** The main CI file, parsed (it can be while Git is asked about the commit), or why it cannot be read. */
+export type MainFile =
+  | { readonly kind: 'file'; readonly path: string; readonly parsed: CiFile }
+  | { readonly kind: 'problem'; readonly problem: CiProblem };
+
+export function readMainFile(sources: CiSources, file: string): MainFile {
   const path = repositoryPath(file);
   const read = path === undefined ? undefined : sources.read(path);
   if (path === undefined || read?.kind !== 'file') {
     const why = read?.kind === 'missing' ? 'does not exist' : 'is outside the repository';
-    problems.push({ message: `${file} ${why}`, location: { file, line: 0 } });
-    return { globals: {}, jobs: [], problems, locationOf: () => ({ file, line: 0 }) };
+    return { kind: 'problem', problem: { message: `${file} ${why}`, location: { file, line: 0 } } };
   }
-  const main = parseCiYaml(read.text, file);
-  // Only a file that writes !reference needs the walk that resolves them.
-  const state = { sources, problems, origins, seen: new Set([path]), references: read.text.includes('!reference') };
-  const merged = composeIncludes(main, state);
-  const resolved = state.references ? resolveReferences(merged, problems) : merged;
+  return { kind: 'file', path, parsed: parseCiYaml(read.text, file) };
+}
+
+/**
+ * The config of a child pipeline: a trigger job's `trigger:include` entries, read as the
+ * includes of a file that has nothing else (https://docs.gitlab.com/ci/pipelines/downstream_pipelines/).
+ */
+export function loadChildConfig(
+  sources: CiSources,
+  include: CiMap['include'],
+  at: SourceLocation,
+  options: LoadOptions = {},
+): CiConfig {
+  const parent: CiFile = {
+    file: at.file,
+    value: { include: include ?? null },
+    header: undefined,
+    hasReferences: false,
+    topLine: () => at.line,
+    childLine: () => undefined,
+    lineContaining: () => undefined,
+    inputLine: () => undefined,
+  };
+  return composeConfig(sources, parent, options, undefined);
+}
+
+function composeConfig(sources: CiSources, main: CiFile, options: LoadOptions, path: string | undefined): CiConfig {
+  const problems: CiProblem[] = [];
+  const state: IncludeState = {
+    problems,
+    origins: new Map(),
+    seen: new Set(path === undefined ? [] : [`\u0000${path}|`]),
+    references: main.hasReferences,
+    context: options.include,
+    missing: [],
+    unusable: [],
+    notes: [],
+  };
+  const merged = composeFile(main, { sources, key: '' }, state, { given: options.inputs, at: undefined });
+  const incomplete = state.missing.length > 0 || state.unusable.length > 0;
+  const dangling = new Map<string, string[]>();
+  const depend = (job: string, what: string) => dangling.set(job, [...(dangling.get(job) ?? []), what]);
+  const resolved = state.references
+    ? resolveReferences(merged, problems, incomplete ? (top, tag) => depend(top, `!reference ${tag}`) : undefined)
+    : merged;
   const topLocation = (key: string, child?: string): SourceLocation => {
-    const list = origins.get(key) ?? [];
+    const list = state.origins.get(key) ?? [];
     const origin = list.at(-1);
     if (origin === undefined) return { file: main.file, line: 1 };
     for (const written of child === undefined ? [] : [...list].reverse()) {
@@ -60,20 +139,67 @@ export function loadCiConfig(sources: CiSources, file: string): CiConfig {
     }
     return { file: origin.file, line: origin.topLine(key) ?? 1 };
   };
-  const defaults = defaultsOf(resolved);
-  const extended = new Map<string, CiMap>();
+  checkDefault(resolved, topLocation, problems);
+  const chains = new Map<string, string[]>();
+  const jobs = buildJobs(resolved, state, { topLocation, chains }, (job, parent) =>
+    incomplete
+      ? depend(job, `extends ${parent}`)
+      : problems.push({ message: `job ${job}: extends ${parent}, which is not defined`, location: topLocation(job) }),
+  );
+  const kept = incomplete ? foldDependents(jobs, resolved, state, dangling, chains) : jobs;
+  return {
+    globals: resolved,
+    jobs: expandParallel(kept, problems),
+    problems,
+    locationOf: topLocation,
+    notes: state.notes,
+  };
+}
+
+/** `default:` takes only the keywords GitLab allows there ("default config contains unknown keys"). */
+function checkDefault(config: CiMap, locate: (key: string, child?: string) => SourceLocation, problems: CiProblem[]) {
+  const value = config.default;
+  if (value === undefined || value === null) return;
+  if (!isCiMap(value)) {
+    problems.push({ message: 'default config should be a hash', location: locate('default') });
+    return;
+  }
+  for (const key of Object.keys(value))
+    if (!DEFAULT_KEYS.has(key))
+      problems.push({
+        message: `default config contains unknown keys: ${key} (default: takes ${[...DEFAULT_KEYS].join(', ')})`,
+        location: locate('default', key),
+      });
+}
+
+function buildJobs(
+  config: CiMap,
+  state: IncludeState,
+  where: { topLocation: (key: string) => SourceLocation; chains: Map<string, string[]> },
+  undefinedParent: (job: string, parent: string) => void,
+): CiJob[] {
+  const { topLocation, chains } = where;
+  const defaults = defaultsOf(config);
+  const context = {
+    config,
+    done: new Map<string, CiMap>(),
+    problems: state.problems,
+    locate: topLocation,
+    undefinedParent,
+  };
   const jobs: CiJob[] = [];
-  for (const [name, value] of Object.entries(resolved)) {
+  for (const [name, value] of Object.entries(config)) {
     if (GLOBAL_KEYWORDS.has(name) || LEGACY_DEFAULTS.includes(name) || name.startsWith('.')) continue;
     if (!isCiMap(value)) {
-      problems.push({ message: `job ${name}: the job must be a map of keywords`, location: topLocation(name) });
+      state.problems.push({ message: `job ${name}: the job must be a map of keywords`, location: topLocation(name) });
       continue;
     }
     const chain: string[] = [];
-    const definition = extend(name, resolved, extended, problems, topLocation, chain);
+    const definition = extendJob(name, context, chain);
+    if (chain.length > 0) chains.set(name, chain);
     const keyLocation = (key: string): SourceLocation => {
       for (const link of [name, ...chain]) {
-        for (const origin of [...(origins.get(link) ?? [])].reverse()) {
+        for (const origin of [...(state.origins.get(link) ?? [])].reverse()) {
           const job = origin.value[link];
           const line = isCiMap(job) && key in job ? origin.childLine(link, key) : undefined;
           if (line !== undefined) return { file: origin.file, line };
@@ -90,81 +216,5 @@ export function loadCiConfig(sources: CiSources, file: string): CiConfig {
       keyLocation,
     });
   }
-  return { globals: resolved, jobs, problems, locationOf: topLocation };
-}
-
-function extend(
-  name: string,
-  config: CiMap,
-  done: Map<string, CiMap>,
-  problems: CiProblem[],
-  locate: (key: string) => SourceLocation,
-  chain: string[],
-  path: readonly string[] = [],
-): CiMap {
-  const cached = done.get(name);
-  const own = config[name];
-  if (!isCiMap(own)) return {};
-  if (cached !== undefined) {
-    chain.push(...parentsOf(own));
-    return cached;
-  }
-  const parents = parentsOf(own);
-  if (parents.length === 0 && own.extends === undefined) {
-    done.set(name, own);
-    return own;
-  }
-  let base: CiMap = {};
-  for (const parent of parents) {
-    chain.push(parent);
-    if (path.includes(parent) || parent === name) {
-      problems.push({
-        message: `job ${path[0] ?? name}: circular extends: ${[...path, name, parent].join(' → ')}`,
-        location: locate(path[0] ?? name),
-      });
-      continue;
-    }
-    if (path.length + 1 >= MAX_EXTENDS_DEPTH) {
-      problems.push({ message: `job ${name}: extends nests deeper than ${MAX_EXTENDS_DEPTH}`, location: locate(name) });
-      continue;
-    }
-    if (!isCiMap(config[parent])) {
-      problems.push({ message: `job ${name}: extends ${parent}, which is not defined`, location: locate(name) });
-      continue;
-    }
-    const resolved = extend(parent, config, done, problems, locate, chain, [...path, name]);
-    base = Object.keys(base).length === 0 ? resolved : deepMerge(base, resolved);
-  }
-  const result = deepMerge(base, own, 'extends');
-  done.set(name, result);
-  return result;
-}
-
-function parentsOf(job: CiMap): string[] {
-  const value = job.extends;
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
-function defaultsOf(config: CiMap): CiMap {
-  const defaults: CiMap = {};
-  for (const key of LEGACY_DEFAULTS) {
-    const value = config[key];
-    if (value !== undefined) defaults[key] = value;
-  }
-  return isCiMap(config.default) ? { ...defaults, ...config.default } : defaults;
-}
-
-/** A job takes each `default` key it does not set itself, unless `inherit:default` says otherwise. */
-function applyDefaults(job: CiMap, defaults: CiMap): CiMap {
-  const inherit = isCiMap(job.inherit) ? job.inherit.default : undefined;
-  if (inherit === false) return job;
-  const allowed = Array.isArray(inherit) ? new Set(inherit.map(String)) : undefined;
-  let missing = false;
-  for (const key in defaults) if (!(key in job)) missing = true;
-  if (!missing) return job;
-  const out: CiMap = { ...job };
-  for (const [key, value] of Object.entries(defaults))
-    if (!(key in out) && (allowed === undefined || allowed.has(key))) out[key] = value;
-  return out;
+  return jobs;
 }

@@ -13,8 +13,14 @@ export interface RawVariable {
 }
 export type RawVariables = Map<string, RawVariable>;
 
+/** One layer of variables: a map, or something that answers like one without being built. */
+export interface VariableLayer {
+  get(name: string): RawVariable | undefined;
+  keys(): Iterable<string>;
+}
+
 /** Variable layers, later ones winning as GitLab's precedence does; looked up, never copied. */
-export type Layers = readonly ReadonlyMap<string, RawVariable>[];
+export type Layers = readonly VariableLayer[];
 
 /**
  * How many characters expanding one set of variables may produce. GitLab refuses a config file

@@ -15,7 +15,15 @@ export interface PipelineTrigger {
   readonly openMergeRequests?: boolean | undefined;
   /** Files changed by the push or merge request; undefined when unknown (then `changes` is true). */
   readonly changedFiles?: readonly string[] | undefined;
+  /** Whether the ref is protected (CI_COMMIT_REF_PROTECTED); default: the default branch is. */
+  readonly protected?: boolean | undefined;
+  /** The GitLab server (CI_SERVER_URL and friends); default https://gitlab.com. */
+  readonly serverUrl?: string | undefined;
+  /** The CI config's path in the repository (CI_CONFIG_PATH). */
+  readonly configPath?: string | undefined;
 }
+
+const DEFAULT_SERVER = 'https://gitlab.com';
 
 export const PIPELINE_SOURCES = [
   'push',
@@ -70,7 +78,11 @@ export function predefinedVariables(trigger: PipelineTrigger): Map<string, strin
     ['CI_PROJECT_DIR', trigger.projectDir],
     ['CI_PIPELINE_ID', '1'],
     ['CI_PIPELINE_IID', '1'],
+    ['CI_COMMIT_REF_PROTECTED', String(isProtected(trigger))],
+    ['CI_CONFIG_PATH', trigger.configPath ?? '.gitlab-ci.yml'],
+    ...serverVariables(trigger),
   ];
+  if (trigger.source === 'trigger') variables.push(['CI_PIPELINE_TRIGGERED', 'true']);
   if (trigger.tag !== undefined) variables.push(['CI_COMMIT_TAG', trigger.tag]);
   if (trigger.source === 'merge_request_event') {
     const target = trigger.targetBranch ?? trigger.defaultBranch;
@@ -87,6 +99,40 @@ export function predefinedVariables(trigger: PipelineTrigger): Map<string, strin
     if (trigger.openMergeRequests === true) variables.push(['CI_OPEN_MERGE_REQUESTS', `${trigger.projectPath}!1`]);
   }
   return new Map(variables);
+}
+
+/**
+ * Whether the pipeline's ref is protected: as given, else the default branch (GitLab protects it
+ * when a project is created: https://docs.gitlab.com/user/project/repository/branches/protected/).
+ */
+export function isProtected(trigger: PipelineTrigger): boolean {
+  if (trigger.protected !== undefined) return trigger.protected;
+  return trigger.tag === undefined && (trigger.branch ?? trigger.defaultBranch) === trigger.defaultBranch;
+}
+
+/** CI_SERVER_* and the URLs built from the server and the project. */
+function serverVariables(trigger: PipelineTrigger): [string, string][] {
+  let url: URL;
+  try {
+    url = new URL(trigger.serverUrl ?? DEFAULT_SERVER);
+  } catch {
+    url = new URL(DEFAULT_SERVER);
+  }
+  const protocol = url.protocol.replace(/:$/, '');
+  const port = url.port === '' ? (protocol === 'https' ? '443' : '80') : url.port;
+  const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  const [root = trigger.projectPath] = trigger.projectPath.split('/');
+  return [
+    ['CI_SERVER_NAME', 'GitLab'],
+    ['CI_SERVER_URL', base],
+    ['CI_SERVER_HOST', url.hostname],
+    ['CI_SERVER_FQDN', url.host],
+    ['CI_SERVER_PORT', port],
+    ['CI_SERVER_PROTOCOL', protocol],
+    ['CI_API_V4_URL', `${base}/api/v4`],
+    ['CI_PROJECT_URL', `${base}/${trigger.projectPath}`],
+    ['CI_PROJECT_ROOT_NAMESPACE', root],
+  ];
 }
 
 function splitProject(path: string): [string, string] {

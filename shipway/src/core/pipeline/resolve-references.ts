@@ -75,7 +75,12 @@ function oversizedReference(root: CiMap): ReferenceTag | undefined {
  * that passes it is the error and no reference is resolved. Resolving counts what it reads and
  * copies against the same limit, so nothing it builds can outgrow it.
  */
-export function resolveReferences(root: CiMap, problems: CiProblem[]): CiMap {
+export function resolveReferences(
+  root: CiMap,
+  problems: CiProblem[],
+  dangling?: (topKey: string, reference: string) => void,
+): CiMap {
+  let top = '';
   const oversized = oversizedReference(root);
   if (oversized !== undefined)
     problems.push({
@@ -109,7 +114,10 @@ export function resolveReferences(root: CiMap, problems: CiProblem[]): CiMap {
       if (known !== undefined) return known;
       const target = targetOf(root, node);
       if (target === undefined) {
-        problems.push({ message: `!reference [${node.path.join(', ')}] points to nothing`, location: node.location });
+        // With an include that cannot be read, the target may be in it: the caller reports that once.
+        if (dangling !== undefined) dangling(top, `[${node.path.join(', ')}]`);
+        else
+          problems.push({ message: `!reference [${node.path.join(', ')}] points to nothing`, location: node.location });
         return null;
       }
       const value = resolve(target, level + 1);
@@ -146,6 +154,7 @@ export function resolveReferences(root: CiMap, problems: CiProblem[]): CiMap {
   // Each top-level key once: a reference to it reuses what its own walk produced, and back.
   const out: CiMap = {};
   for (const [key, value] of Object.entries(root)) {
+    top = key;
     const known = resolved.get(key);
     out[key] = known !== undefined ? known : resolve(value, 0);
     resolved.set(key, out[key]);

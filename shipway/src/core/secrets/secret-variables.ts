@@ -1,4 +1,24 @@
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse } from 'yaml';
+
+/**
+ * The `yaml` package, loaded on first use: only a KUBE_CONFIG needs it, and importing it took a
+ * tenth of every command's start-up (this module is on every command's path, through the CLI's
+ * redaction point).
+ */
+let yamlParse: typeof parse | undefined;
+function parseYaml(text: string, options: Parameters<typeof parse>[2]): unknown {
+  if (yamlParse === undefined) {
+    const loaded: unknown = createRequire(import.meta.url)('yaml');
+    if (!hasParse(loaded)) throw new Error('the yaml package exports no parse');
+    yamlParse = loaded.parse;
+  }
+  return yamlParse(text, options);
+}
+
+function hasParse(value: unknown): value is { parse: typeof parse } {
+  return typeof value === 'object' && value !== null && 'parse' in value && typeof value.parse === 'function';
+}
 
 /**
  * Every environment variable a credential reaches shipway through, read by shipway itself or by a
@@ -10,6 +30,8 @@ export const SECRET_VARIABLES = [
   'SHIPWAY_GIT_TOKEN',
   'CI_PUSH_TOKEN',
   'CI_JOB_TOKEN',
+  // GitLab API token for `shipway includes fetch` (adapters/gitlab/gitlab-files.ts).
+  'GITLAB_TOKEN',
   // Registry Basic auth (adapters/registry/registry-credentials.ts).
   'SHIPWAY_REGISTRY_PASSWORD',
   // ECR: the GitLab OIDC id_token shipway passes to STS, and the static or session keys the AWS
@@ -47,7 +69,7 @@ function credentialsUnder(value: unknown, key: string, found: string[]): void {
  */
 export function kubeconfigCredentials(base64: string): string[] {
   try {
-    const config: unknown = parse(Buffer.from(base64, 'base64').toString('utf8'), { maxAliasCount: 10 });
+    const config: unknown = parseYaml(Buffer.from(base64, 'base64').toString('utf8'), { maxAliasCount: 10 });
     const users = typeof config === 'object' && config !== null ? (config as { users?: unknown }).users : undefined;
     const found: string[] = [];
     if (Array.isArray(users)) for (const user of users) credentialsUnder((user as { user?: unknown })?.user, '', found);

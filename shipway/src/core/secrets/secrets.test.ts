@@ -34,6 +34,7 @@ describe('secretsIn', () => {
         'AWS_SECRET_ACCESS_KEY',
         'AWS_SESSION_TOKEN',
         'CI_JOB_TOKEN',
+        'GITLAB_TOKEN',
         'CI_PUSH_TOKEN',
         'KUBE_CONFIG',
         'SHIPWAY_DASHBOARD_TOKEN',
