@@ -48,13 +48,30 @@ describe('.gitlab-ci.yml', () => {
       'deploy-stage',
       'promote-prod',
       'publish',
+      'publish-tool-image',
       'rollback-prod',
     ]);
     // create-release only announces the component release; GitLab's `release` keyword does the work.
     for (const [name, job] of jobs)
       if (name !== 'create-release')
-        for (const line of job.script ?? []) expect(line).toMatch(/^(npx shipway |npm (test|run ))/);
+        for (const line of job.script ?? []) expect(line).toMatch(/^((npx )?shipway |npm (test|run |pack ))/);
     const text = readFileSync(join(REPO_ROOT, '.gitlab-ci.yml'), 'utf8');
     expect(text).not.toMatch(/:latest\b|curl .*\| *(ba)?sh/);
+  });
+
+  it('deploy, promote and rollback jobs run in the tool image and install nothing', () => {
+    const config = load(join(REPO_ROOT, '.gitlab-ci.yml')) as Record<
+      string,
+      { extends?: string; image?: string; before_script?: string[]; cache?: unknown[]; script?: string[] }
+    >;
+    const tool = config['.shipway-tool'];
+    expect(tool).toEqual({ image: '$SHIPWAY_IMAGE', before_script: [], cache: [] });
+    for (const job of ['deploy-dev', 'deploy-stage', 'deploy-prod', 'promote-prod', 'rollback-prod']) {
+      expect(config[job]?.extends).toBe('.shipway-tool');
+      for (const line of config[job]?.script ?? []) expect(line).toMatch(/^shipway /);
+    }
+    // publish runs there too, on build's compiled output and the cached production packages.
+    expect(config.publish?.image).toBe('$SHIPWAY_IMAGE');
+    expect(config.publish?.script).toEqual(['shipway image build --prebuilt --push --dotenv build.env']);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -113,6 +114,24 @@ describe('reproducible builds', () => {
       expect(result.push).toBe('not-pushed');
       expect(result.tag).toBe(first.tag);
       expect(result.digest).toBe(first.digest);
+    } finally {
+      other.cleanup();
+    }
+  }, 180_000);
+
+  it('--prebuilt takes build.output as the build job left it: nothing compiled, the same digest', async () => {
+    const other = cloneRepo('shipway-prebuilt-clone-');
+    const env = { AWS_REPOSITORY: `${host}/hello` };
+    try {
+      const missing = await shipway(other.dir, ['image', 'build', '--base', 'host', '--prebuilt'], env);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('--prebuilt: service/dist does not exist');
+      // What the pipeline's build job runs; publish receives service/dist as its artifacts.
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: join(other.dir, 'service') });
+      const run = await shipway(other.dir, ['image', 'build', '--base', 'host', '--prebuilt', '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).not.toContain('npm run build');
+      expect(JSON.parse(run.stdout).digest).toBe(first.digest);
     } finally {
       other.cleanup();
     }

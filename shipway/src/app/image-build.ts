@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { appEntries, collectInputs, dependencyLayer } from '../adapters/image/app-layers.js';
@@ -8,7 +9,7 @@ import { registryBase } from '../adapters/image/registry-base.js';
 import { writeLayer } from '../adapters/image/tar-layer.js';
 import { runCommand } from '../adapters/process/run-command.js';
 import { imageRepository, type ShipwayConfig } from '../core/config/shipway-config.js';
-import { ExternalError, UsageError } from '../core/errors.js';
+import { ConfigError, ExternalError, UsageError } from '../core/errors.js';
 import { type AssembledImage, assembleImage, type LayerDescriptor } from '../core/image/assemble-image.js';
 import { inputTag } from '../core/image/input-hash.js';
 import { sourceDateEpoch } from '../core/image/provenance.js';
@@ -49,6 +50,20 @@ async function compile(context: AppContext, dir: string): Promise<void> {
   }
 }
 
+/**
+ * `--prebuilt`: the compiled output comes from elsewhere (the build job's `artifacts:paths`), and
+ * compiling again would only cost time; it must be there. The same inputs compile to the same
+ * bytes, so the digest is the one a build that compiles itself would get.
+ */
+function requirePrebuilt(root: string, config: ShipwayConfig): void {
+  const output = join(config.build.context, config.build.output);
+  if (!existsSync(join(root, output)))
+    throw new ConfigError(`--prebuilt: ${output} does not exist`, {
+      code: 'PREBUILT_MISSING',
+      hint: `compile it first (npm run build in ${config.build.context}), or hand it on from the build job with artifacts:paths`,
+    });
+}
+
 /** `shipway image build`: assemble the service's image without a daemon, and push it. */
 export async function buildImage(context: AppContext, options: ImageBuildOptions): Promise<ImageBuildResult> {
   const config = await loadShipwayConfig(context, options.configFile);
@@ -65,7 +80,8 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
   const published = await publishedContentTag(context, options, target, tag);
   if (published !== undefined) return reusePublished(context, options, repositoryText, tag, published, layout);
 
-  await compile(context, resolve(root, config.build.context));
+  if (options.prebuilt === true) requirePrebuilt(root, config);
+  else await compile(context, resolve(root, config.build.context));
   await layout.init();
   const { image, base, layers } = await assemble(context, config, layout, baseText, baseRef);
   await layout.writeBlob(image.config);

@@ -14,6 +14,8 @@ export interface ImageBuildOptions {
   readonly push?: boolean;
   readonly dotenv?: string | undefined;
   readonly configFile?: string | undefined;
+  /** Use build.output as it is (the build job's artifacts) instead of running `npm run build`. */
+  readonly prebuilt?: boolean | undefined;
 }
 
 export interface ImageBuildResult {

@@ -1,17 +1,25 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MaskedLog } from '../adapters/process/masked-log.js';
 import { runCommand } from '../adapters/process/run-command.js';
 import { runShellScript } from '../adapters/process/run-shell-script.js';
 import { type CiMap, type CiValue, isCiMap } from '../core/pipeline/ci-yaml.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
 import { expandVariables } from '../core/pipeline/predefined-variables.js';
 import { scriptLines } from '../core/pipeline/script-lines.js';
+import { artifactSelection, cacheSpecs } from '../core/runner/file-selection.js';
+import { imageNameOf, isToolImage } from '../core/runner/tool-image.js';
+import { secretsIn } from '../core/secrets/secret-variables.js';
+import { artifactDir, collectArtifacts, restoreArtifacts, type StoredArtifacts } from './job-artifacts.js';
+import { type CacheRun, clearCachedPaths, restoreCaches, saveCaches } from './job-cache.js';
+import { toolPrefix } from './tool-prefix.js';
 
 export interface JobContext {
   /** The pipeline's checkout (a clone of the local GitLab remote at the pipeline's commit). */
   readonly workspace: string;
   readonly sha: string;
+  /** The pipeline's directory: job logs, artifacts, the tool image's stand-in. */
+  readonly runDir: string;
   /** Where caches persist between jobs and runs. */
   readonly cacheDir: string;
   readonly logFile: string;
@@ -21,6 +29,10 @@ export interface JobContext {
   readonly inherited: ReadonlyMap<string, string>;
   /** Group and project variables: they win over the file and over dotenv reports. */
   readonly outside: ReadonlyMap<string, string>;
+  /** Values to mask in the log besides the secret variables': outside variables marked masked. */
+  readonly masked: readonly string[];
+  /** The artifacts of the jobs this one receives them from, in order. */
+  readonly artifacts: readonly [string, StoredArtifacts][];
   readonly manual: boolean;
   readonly jobId: number;
   readonly signal?: AbortSignal | undefined;
@@ -29,6 +41,7 @@ export interface JobContext {
 export interface JobResult {
   readonly exitCode: number;
   readonly dotenv: ReadonlyMap<string, string>;
+  readonly artifacts: StoredArtifacts | undefined;
 }
 
 /** The host environment minus anything that would make the job think it runs somewhere else. */
@@ -55,45 +68,6 @@ export function parseDotenv(text: string): Map<string, string> {
   return out;
 }
 
-function cacheEntries(job: CiMap): CiMap[] {
-  const cache = job.cache;
-  return (Array.isArray(cache) ? cache : [cache]).filter(isCiMap);
-}
-
-/** GitLab's cache key: a string (variables expanded), or a hash of `key:files` with an optional prefix. */
-function cacheKey(entry: CiMap, workspace: string, variables: ReadonlyMap<string, string>): string {
-  const key = entry.key;
-  if (isCiMap(key) && Array.isArray(key.files)) {
-    const hash = createHash('sha256');
-    for (const file of key.files) {
-      const path = join(workspace, String(file));
-      hash.update(existsSync(path) ? readFileSync(path) : '');
-    }
-    const prefix = typeof key.prefix === 'string' ? `${expandVariables(key.prefix, variables)}-` : '';
-    return `${prefix}${hash.digest('hex').slice(0, 16)}`;
-  }
-  return typeof key === 'string' ? expandVariables(key, variables) : 'default';
-}
-
-/**
- * Restores the job's caches: each cached path in the workspace points into the cache directory
- * for its key, so what the job writes there is kept for the next job and the next run.
- */
-function linkCaches(job: PlannedJob, context: JobContext, variables: ReadonlyMap<string, string>): void {
-  for (const entry of cacheEntries(job.definition)) {
-    const key = cacheKey(entry, context.workspace, variables).replace(/[^A-Za-z0-9._-]/g, '_');
-    const paths = Array.isArray(entry.paths) ? entry.paths : [];
-    for (const path of paths) {
-      const relative = String(path).replace(/\/+$/, '');
-      const target = join(context.cacheDir, key, relative);
-      const link = join(context.workspace, relative);
-      mkdirSync(target, { recursive: true });
-      mkdirSync(dirname(link), { recursive: true });
-      if (!existsSync(link)) symlinkSync(target, link);
-    }
-  }
-}
-
 function dotenvFiles(job: CiMap): string[] {
   const artifacts = isCiMap(job.artifacts) ? job.artifacts : {};
   const reports = isCiMap(artifacts.reports) ? artifacts.reports : {};
@@ -101,16 +75,7 @@ function dotenvFiles(job: CiMap): string[] {
   return (Array.isArray(dotenv) ? dotenv : [dotenv]).filter((file): file is string => typeof file === 'string');
 }
 
-/**
- * Runs one job the way a GitLab shell runner does: a clean checkout of the pipeline's commit,
- * caches restored, the job's variables (file, rules, dotenv reports of the jobs it depends on,
- * then group and project variables), before_script + script in one shell, after_script in
- * another whose failure does not count, and the job's dotenv report read back.
- */
-export async function runJob(job: PlannedJob, context: JobContext): Promise<JobResult> {
-  const git = (...args: string[]) => runCommand('git', ['-C', context.workspace, ...args]);
-  await git('checkout', '--quiet', '--force', context.sha);
-  await git('clean', '--quiet', '-ffdx');
+function jobVariables(job: PlannedJob, context: JobContext): Map<string, string> {
   const variables = new Map(job.variables());
   for (const [name, value] of context.inherited) variables.set(name, value);
   for (const [name, value] of context.outside) variables.set(name, value);
@@ -119,27 +84,96 @@ export async function runJob(job: PlannedJob, context: JobContext): Promise<JobR
   variables.set('CI_JOB_STAGE', job.stage);
   variables.set('CI_JOB_ID', String(context.jobId));
   if (context.manual) variables.set('CI_JOB_MANUAL', 'true');
-  linkCaches(job, context, variables);
-  const env = { ...context.hostEnv, ...Object.fromEntries(variables) };
-  const log = createWriteStream(context.logFile, { flags: 'a' });
+  return variables;
+}
+
+/**
+ * The job's shell environment. A job in shipway's tool image finds the running shipway first on
+ * PATH and as npm's global package, as the image has it; any other job gets the host's PATH.
+ */
+function jobEnvironment(job: PlannedJob, context: JobContext, variables: Map<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...context.hostEnv, ...Object.fromEntries(variables) };
+  const image = imageNameOf(job.definition);
+  if (image !== undefined && isToolImage(expandVariables(image, variables))) {
+    const prefix = toolPrefix(join(context.runDir, 'tool'));
+    env.PATH = [join(prefix, 'bin'), env.PATH].filter(Boolean).join(':');
+    env.npm_config_prefix = prefix;
+  }
+  return env;
+}
+
+function readDotenv(job: PlannedJob, workspace: string): Map<string, string> {
+  const dotenv = new Map<string, string>();
+  for (const file of dotenvFiles(job.definition)) {
+    const path = join(workspace, file);
+    if (existsSync(path)) for (const [name, value] of parseDotenv(readFileSync(path, 'utf8'))) dotenv.set(name, value);
+  }
+  return dotenv;
+}
+
+/**
+ * Runs one job the way a GitLab shell runner does: a clean checkout of the pipeline's commit,
+ * caches and the artifacts of the jobs it depends on restored, the job's variables (file, rules,
+ * dotenv reports of those jobs, then group and project variables), before_script + script in one
+ * shell, after_script in another whose failure does not count, then its artifacts, dotenv report
+ * and caches kept. The log never holds a secret variable's value or a masked one's.
+ */
+export async function runJob(job: PlannedJob, context: JobContext): Promise<JobResult> {
+  const git = (...args: string[]) => runCommand('git', ['-C', context.workspace, ...args]);
+  await git('checkout', '--quiet', '--force', context.sha);
+  await git('clean', '--quiet', '-ffdx');
+  const variables = jobVariables(job, context);
+  const env = jobEnvironment(job, context, variables);
+  const log = new MaskedLog(context.logFile, [...secretsIn(env), ...context.masked]);
+  const line = (text: string) => log.write(`${text}\n`);
+  const specs = cacheSpecs(job.definition);
+  let untracked: readonly string[] = [];
+  const cache: CacheRun = {
+    cacheDir: context.cacheDir,
+    workspace: context.workspace,
+    variables,
+    log: line,
+    untracked: () => untracked,
+  };
   try {
+    // A cache is an optimisation: GitLab Runner reports a failed extraction or upload and goes on.
+    warnOnError(() => restoreCaches(specs, cache), line);
+    restoreArtifacts(context.artifacts, cache);
     const main = [...scriptLines(job.definition, 'before_script'), ...scriptLines(job.definition, 'script')];
     const exitCode = await runShellScript({ cwd: context.workspace, env, lines: main, log, signal: context.signal });
     const after = scriptLines(job.definition, 'after_script');
     if (after.length > 0) {
-      log.write('Running after_script\n');
+      line('Running after_script');
       await runShellScript({ cwd: context.workspace, env, lines: after, log, signal: context.signal });
     }
-    const dotenv = new Map<string, string>();
-    if (exitCode === 0)
-      for (const file of dotenvFiles(job.definition)) {
-        const path = join(context.workspace, file);
-        if (existsSync(path))
-          for (const [name, value] of parseDotenv(readFileSync(path, 'utf8'))) dotenv.set(name, value);
-      }
-    log.write(exitCode === 0 ? 'Job succeeded\n' : `ERROR: Job failed: exit code ${exitCode}\n`);
-    return { exitCode, dotenv };
+    const succeeded = exitCode === 0;
+    if (artifactSelection(job.definition)?.untracked === true || specs.some((spec) => spec.untracked))
+      untracked = (await git('ls-files', '--others', '-z')).stdout.split('\0').filter(Boolean);
+    const artifacts = collectArtifacts(
+      job.definition,
+      {
+        workspace: context.workspace,
+        expand: (text) => expandVariables(text, variables),
+        untracked: () => untracked,
+        log: line,
+      },
+      artifactDir(context.runDir, context.jobId),
+      succeeded,
+    );
+    const dotenv = succeeded ? readDotenv(job, context.workspace) : new Map<string, string>();
+    warnOnError(() => saveCaches(specs, cache, succeeded), line);
+    clearCachedPaths(specs, cache);
+    line(succeeded ? 'Job succeeded' : `ERROR: Job failed: exit code ${exitCode}`);
+    return { exitCode, dotenv, artifacts };
   } finally {
-    await new Promise((done) => log.end(done));
+    await log.close();
+  }
+}
+
+function warnOnError(step: () => void, line: (text: string) => void): void {
+  try {
+    step();
+  } catch (error) {
+    line(`WARNING: cache: ${(error as Error).message}`);
   }
 }

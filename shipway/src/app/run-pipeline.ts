@@ -4,17 +4,14 @@ import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
 import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
-import {
-  earlierStageJobs,
-  type JobState,
-  type PipelineStatus,
-  pipelineStatus,
-  scheduleJobs,
-} from '../core/pipeline/schedule-jobs.js';
+import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
+import { artifactSources } from '../core/runner/artifact-sources.js';
+import { maskedValues } from '../core/runner/masked-variables.js';
 import { externalIncludes, loadPipeline } from './ci-config.js';
 import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
+import type { StoredArtifacts } from './job-artifacts.js';
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
 import { recordPipeline } from './pipeline-record-file.js';
@@ -95,6 +92,12 @@ function outsideVariables(context: AppContext, stack: LocalStack, app: string): 
   const file = resolve(context.cwd, '.shipway', 'variables.env');
   if (existsSync(file)) for (const [name, value] of parseDotenv(readFileSync(file, 'utf8'))) variables.set(name, value);
   return variables;
+}
+
+/** The values of .shipway/variables.env marked `# masked`: job logs never show them. */
+function maskedOutside(context: AppContext, outside: ReadonlyMap<string, string>): string[] {
+  const file = resolve(context.cwd, '.shipway', 'variables.env');
+  return existsSync(file) ? maskedValues(readFileSync(file, 'utf8'), outside, file) : [];
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -258,13 +261,6 @@ function statesOf(record: PipelineRecord, plan: PipelinePlan): Map<string, JobSt
   );
 }
 
-/** The jobs whose dotenv reports a job receives: its dependencies, else its needs, else every earlier stage. */
-function sourcesOf(job: PlannedJob, plan: PipelinePlan): string[] {
-  if (job.dependencies !== null) return [...job.dependencies];
-  if (job.needs !== null) return [...job.needs];
-  return earlierStageJobs(job, plan).map((other) => other.name);
-}
-
 async function execute(
   plan: PipelinePlan,
   record: PipelineRecord,
@@ -276,6 +272,8 @@ async function execute(
   const approves = (job: PlannedJob) =>
     approved.has(job.name) || options.approve.includes(job.name) || (options.yes && !ROLLS_BACK.test(job.name));
   const hostEnv = hostEnvironment(run.context.env);
+  const artifacts = new Map<string, StoredArtifacts>();
+  const masked = maskedOutside(run.context, run.outside);
   let jobId = run.id * 100;
   const set = (job: PlannedJob, status: JobState['status'], ms: number | null) => {
     const entry = record.jobs.find((candidate) => candidate.name === job.name);
@@ -309,23 +307,30 @@ async function execute(
     const job = next.job;
     set(job, 'running', null);
     const inherited = new Map<string, string>();
-    for (const name of sourcesOf(job, plan))
-      for (const [key, value] of dotenv.get(name) ?? []) inherited.set(key, value);
+    const sources = artifactSources(job, plan);
+    for (const name of sources) for (const [key, value] of dotenv.get(name) ?? []) inherited.set(key, value);
     const startedJob = Date.now();
     jobId += 1;
     const result = await runJob(job, {
       workspace: run.workspace,
       sha: run.sha,
+      runDir: run.dir,
       cacheDir: resolve(run.context.cwd, '.shipway', 'cache'),
       logFile: join(run.dir, logName(job.name)),
       hostEnv,
       inherited,
       outside: run.outside,
+      masked,
+      artifacts: sources.flatMap((name) => {
+        const stored = artifacts.get(name);
+        return stored === undefined ? [] : [[name, stored] as const];
+      }),
       manual: job.when === 'manual',
       jobId,
       signal: options.signal,
     });
     dotenv.set(job.name, result.dotenv);
+    if (result.artifacts !== undefined) artifacts.set(job.name, result.artifacts);
     set(
       job,
       options.signal?.aborted ? 'canceled' : result.exitCode === 0 ? 'success' : 'failed',

@@ -11,10 +11,14 @@ import type { LayerEntry } from './tar-layer.js';
 
 const APP = 'app';
 
-/** The production node_modules of the service, flattened under /app/node_modules, and a cache key. */
+/**
+ * The production node_modules of a workspace package, flattened under `<into>/node_modules`
+ * (/app for a service), and a cache key.
+ */
 export async function dependencyLayer(
   root: string,
   context: string,
+  into: string = APP,
 ): Promise<{ key: string; entries: () => Promise<LayerEntry[]> }> {
   let lock: Lockfile;
   try {
@@ -31,7 +35,7 @@ export async function dependencyLayer(
     throw new ConfigError(`package-lock.json does not resolve ${closure.missing}`, { hint: 'run npm install' });
   const placed = new Map<string, string>();
   for (const path of closure.paths) {
-    const inImage = `${APP}/${workspace !== '' && path.startsWith(`${workspace}/`) ? path.slice(workspace.length + 1) : path}`;
+    const inImage = `${into}/${workspace !== '' && path.startsWith(`${workspace}/`) ? path.slice(workspace.length + 1) : path}`;
     const other = placed.get(inImage);
     if (other !== undefined)
       throw new ConfigError(`${path} and ${other} would both be ${inImage} in the image`, {
@@ -40,7 +44,10 @@ export async function dependencyLayer(
     placed.set(inImage, path);
   }
   const packages = lock.packages ?? {};
-  const key = closure.paths.map((path) => `${path}@${packages[path]?.version ?? '?'}`).join('\n');
+  const key = [
+    ...(into === APP ? [] : [into]),
+    ...closure.paths.map((path) => `${path}@${packages[path]?.version ?? '?'}`),
+  ].join('\n');
   return {
     key,
     entries: async () => {

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import type { WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 
 export interface ShellScriptOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly lines: readonly string[];
   /** Where the job's output goes (its log file). */
-  readonly log: WriteStream;
+  readonly log: Writable;
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BASE } from '../../app/defaults.js';
+import { UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
 
@@ -9,6 +10,7 @@ interface BuildFlags {
   push: boolean;
   dotenv?: string;
   dockerfile?: string;
+  prebuilt: boolean;
   config: string;
   json: boolean;
 }
@@ -21,7 +23,55 @@ interface PullFlags {
 export function registerImage(program: Command, io: CliIo): void {
   const image = program.command('image').description('build, publish and inspect the service image');
   registerBuild(image, io);
+  registerBuildTool(image, io);
   registerPull(image, io);
+}
+
+interface BuildToolFlags {
+  tarball: string;
+  repository: string;
+  tag?: string;
+  push: boolean;
+  json: boolean;
+}
+
+function registerBuildTool(image: Command, io: CliIo): void {
+  image
+    .command('build-tool')
+    .description("build shipway's tool image (Node.js, shipway and git) from a packed shipway tarball, and push it")
+    .requiredOption('--tarball <file>', 'the shipway package as `npm pack -w shipway` wrote it')
+    .requiredOption('--repository <repo>', 'where the image goes, without a tag (e.g. $CI_REGISTRY_IMAGE/shipway)')
+    .option('--tag <tag>', "the image tag (default: the package's version)")
+    .option('--push', 'push the image to --repository', false)
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText(
+      'after',
+      `
+The deploy, promote and rollback jobs of the deliver component run in this image and install
+nothing. Layers: this machine's Node runtime (as --base host: node, npm, sh and their libraries),
+this machine's git with its HTTP helpers, libraries, templates and CA bundle, shipway's production
+dependencies exactly as package-lock.json pins them (from the installed node_modules), and the
+package itself where npm installs a global package for this Node (<prefix>/lib/node_modules/shipway,
+<prefix>/bin/shipway). Run from a checkout of shipway after npm ci. Timestamps are
+SOURCE_DATE_EPOCH (else 0), so the same tarball, lockfile and host binaries give the same digest.
+
+Examples:
+  $ npm pack -w shipway && shipway image build-tool --tarball shipway-0.1.0.tgz --repository 127.0.0.1:5000/shipway
+  $ shipway image build-tool --tarball shipway-0.1.0.tgz --repository "$CI_REGISTRY_IMAGE/shipway" --push`,
+    )
+    .action(async (options: BuildToolFlags) => {
+      const { context, output } = contextFor(io, options.json);
+      const { buildToolImage } = await import('../../app/image-build-tool.js');
+      const result = await buildToolImage(context, options);
+      if (output.json) return output.data(result);
+      const pushed = { pushed: 'pushed', 'already-published': 'already published', 'not-pushed': 'built (not pushed)' }[
+        result.push
+      ];
+      output.result(`${pushed}: ${result.ref}`);
+      output.result(
+        `  shipway ${result.versions.shipway}, node ${result.versions.node}, git ${result.versions.git}; ${(result.compressedSize / 1024 / 1024).toFixed(1)} MiB compressed`,
+      );
+    });
 }
 
 function registerPull(image: Command, io: CliIo): void {
@@ -85,6 +135,11 @@ function registerBuild(image: Command, io: CliIo): void {
       'write IMAGE_REPOSITORY, IMAGE_TAG, IMAGE_DIGEST, IMAGE_REF for GitLab artifacts:reports:dotenv',
     )
     .option(
+      '--prebuilt',
+      "use build.output as it is (the build job's artifacts) instead of running npm run build; it must exist",
+      false,
+    )
+    .option(
       '--dockerfile <path>',
       'build this Dockerfile with buildah instead (vfs storage, chroot isolation, fixed timestamp)',
     )
@@ -107,6 +162,7 @@ REGISTRY_AUTH_FILE), or for ECR the AWS SDK's default credential chain (web iden
 
 Examples:
   $ shipway image build --base host --push --dotenv build.env
+  $ shipway image build --prebuilt --push --dotenv build.env   # service/dist from the build job
   $ shipway image build --dockerfile service/Dockerfile --base 127.0.0.1:5000/base/node:host --push`,
     )
     .action(async (options: BuildFlags) => {
@@ -117,7 +173,15 @@ Examples:
         push: options.push,
         dotenv: options.dotenv,
         configFile: options.config,
+        prebuilt: options.prebuilt,
       };
+      if (options.prebuilt && options.dockerfile !== undefined)
+        throw new UsageError(
+          '--prebuilt and --dockerfile do not go together: a Dockerfile compiles in its own stages',
+          {
+            code: 'FLAGS_CONFLICT',
+          },
+        );
       const result =
         options.dockerfile === undefined
           ? await (await import('../../app/image-build.js')).buildImage(context, common)

@@ -20,7 +20,14 @@ it: built once and published on dev, promoted to stage and prod, and left as a p
 prod. Jobs run in a shell on this machine against the local stack (the embedded registry and
 cluster, started in the background and reused by the next run; \`npx shipway cluster down\`
 stops them). Variables: the stack's (AWS_REPOSITORY, KUBECONFIG, SHIPWAY_BASE_IMAGE=host), then
-.shipway/variables.env (KEY=VALUE lines, as group and project variables).
+.shipway/variables.env (KEY=VALUE lines, as group and project variables; a "# masked" line above
+one keeps its value out of job logs, as secret variables always are).
+
+Files between jobs, as GitLab hands them on: \`cache:\` entries (key, files, fallback_keys, policy,
+when) are restored as hard links into .shipway/cache/<key> (a node_modules costs one link per
+file) and checked against their manifest first (a job that wrote into one in place voids it);
+\`artifacts:paths\` (exclude, untracked, when) reach later jobs per dependencies/needs, as copies.
+A job whose image is shipway's tool image (…/shipway:<tag>) finds this shipway on PATH.
 
 Manual jobs wait: --approve names the ones to run, --yes runs every manual job on the way forward
 (deploy-prod, promote-prod) but never one that rolls back (rollback-prod: name it with --approve).
@@ -128,10 +135,12 @@ export function registerRun(program: Command, io: CliIo): void {
           registry: result.stack.registry,
         });
       else {
-        const jobs = result.pipelines.flatMap((pipeline) =>
-          pipeline.jobs.map((job) => [pipeline.ref, job.stage, job.name, job.status, seconds(job.ms)]),
-        );
-        output.result(`\n${renderTable([['REF', 'STAGE', 'JOB', 'STATUS', 'TIME'], ...jobs])}`);
+        // Each pipeline's own row (its wall time: pushing, planning and every job) after its jobs.
+        const rows = result.pipelines.flatMap((pipeline) => [
+          ...pipeline.jobs.map((job) => [pipeline.ref, job.stage, job.name, job.status, seconds(job.ms)]),
+          [pipeline.ref, '', '(pipeline)', pipeline.status, seconds(pipeline.ms)],
+        ]);
+        output.result(`\n${renderTable([['REF', 'STAGE', 'JOB', 'STATUS', 'TIME'], ...rows])}`);
         output.result(
           `\n${renderTable([
             ['ENV', 'URL', 'PHASE', 'IMAGE DIGEST'],

@@ -5,7 +5,7 @@ export const REDACTED = '[redacted]';
  * The forms a secret takes in printed text: as is, escaped inside a JSON string (`--json` and
  * messages that quote a value with JSON.stringify), percent-encoded in a URL, and in base64.
  */
-function formsOf(secret: string): string[] {
+export function formsOf(secret: string): string[] {
   return [
     secret,
     JSON.stringify(secret).slice(1, -1),
