@@ -271,7 +271,7 @@ function verbDone(verb: RolloutVerb): string {
  */
 export async function abortRollout(
   context: AppContext,
-  options: RolloutOptions & { readonly revert: boolean },
+  options: RolloutOptions & { readonly revert: boolean; readonly remote?: string | undefined },
 ): Promise<{ abort: RolloutActionResult; rollback: RollbackResult | null }> {
   const abort = await rolloutAction(context, { ...options, verb: 'abort' });
   if (!options.revert) return { abort, rollback: null };
@@ -290,6 +290,7 @@ export async function abortRollout(
     environment: options.environment,
     to: digest,
     configFile: options.configFile,
+    remote: options.remote,
   });
   return { abort, rollback: reverted };
 }
