@@ -18,7 +18,12 @@ describe('drainAndClose', () => {
   it('lets an in-flight request finish before closing', async () => {
     server = createServer({ info });
     let release: () => void = () => {};
+    let arrived: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     server.app.get('/slow', async () => {
+      arrived();
       await new Promise<void>((resolve) => {
         release = resolve;
       });
@@ -26,9 +31,9 @@ describe('drainAndClose', () => {
     });
     const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
     const inFlight = httpGet(`${address}/slow`);
-    await sleep(50);
+    // The request is in flight once its handler runs (no fixed sleep: a loaded machine is slow).
+    await inHandler;
     const closing = drainAndClose(server, { delayMs: 0, timeoutMs: 5000 });
-    await sleep(50);
     expect(server.isDraining()).toBe(true);
     release();
     const response = await inFlight;
@@ -76,7 +81,8 @@ describe('the built service as a real process', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
-    await sleep(300);
+    // Steady load first: at least 100 answered before the signal, however slow the machine is.
+    while (ok <= 100 && failures.length === 0) await sleep(20);
     const okBeforeSignal = ok;
     running.child.kill('SIGTERM');
     // The load balancer's view: poll readiness, stop routing once it fails.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeAtomically } from '../local/registry/blob-store.js';
+import { writeAtomically } from '../adapters/fs/write-atomically.js';
 
 /**
  * What `shipway run` leaves in the checkout (.shipway/local-stack.json, beside its run logs) so

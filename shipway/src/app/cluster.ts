@@ -105,7 +105,7 @@ export async function startCluster(
 /** The embedded registry beside the cluster, on the port it had last time (image references name it). */
 async function startRegistry(stateDir: string, dir: string) {
   const { createRegistryServer } = await import('../local/registry/registry-server.js');
-  const { writeAtomically } = await import('../local/registry/blob-store.js');
+  const { writeAtomically } = await import('../adapters/fs/write-atomically.js');
   const file = resolve(stateDir, 'registry.json');
   const previous = await readFile(file, 'utf8')
     .then((text) => JSON.parse(text) as RegistryInfo)

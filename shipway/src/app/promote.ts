@@ -22,6 +22,8 @@ export interface PromoteOptions {
   readonly configFile?: string | undefined;
   /** The GitOps remote instead of the one chooseRemote picks (--remote). */
   readonly remote?: string | undefined;
+  /** Refuse (exit 4, nothing written) unless the image being pinned has this digest. */
+  readonly expectDigest?: string | undefined;
 }
 
 export interface PromoteResult {
@@ -83,6 +85,15 @@ export async function promote(context: AppContext, options: PromoteOptions): Pro
       target,
       async (state) => {
         if (request.kind === 'from') seen.source = await readSource(scratch, request.environment, config.image.name);
+        const incoming = request.kind === 'from' ? seen.source?.image?.digest : request.ref.digest;
+        if (options.expectDigest !== undefined && incoming !== options.expectDigest) {
+          return {
+            kind: 'refused',
+            code: 'DIGEST_MISMATCH',
+            reason: `${target.name} would be given ${incoming || 'an image without a digest'}, not ${options.expectDigest}`,
+            hint: 'the upstream environment moved on since the digest was read; look again and confirm the new one',
+          };
+        }
         return planPromotion({
           app: config.app,
           imageName: config.image.name,

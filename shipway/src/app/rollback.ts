@@ -25,6 +25,8 @@ export interface RollbackOptions {
   readonly configFile?: string | undefined;
   /** The GitOps remote instead of the one chooseRemote picks (--remote). */
   readonly remote?: string | undefined;
+  /** Recorded as the `Shipway-Cause` trailer: `abort` when an aborted canary's stable image is pinned again. */
+  readonly cause?: 'abort' | undefined;
 }
 
 export interface RollbackResult {
@@ -114,6 +116,7 @@ export async function rollback(context: AppContext, options: RollbackOptions): P
         sourceEnvironment: null,
         sourceCommit: entry.commit,
         pipeline: context.env.CI_PIPELINE_ID ?? null,
+        cause: options.cause ?? null,
       });
       return { kind: 'change', image: entry.image, message };
     };

@@ -17,6 +17,7 @@ import type { AppContext } from './context.js';
 import { type EnvironmentSummary, environmentSummary } from './environment-summary.js';
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
+import { recordPipeline } from './pipeline-record-file.js';
 import { repositoryFile, repositorySources } from './repository-sources.js';
 import { hostEnvironment, parseDotenv, runJob } from './run-job.js';
 
@@ -223,14 +224,19 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
     ),
     ms: 0,
   };
+  // pipeline.json: what the dashboard and scripts read, rewritten atomically on every change.
+  const recorder = recordPipeline(run.dir, record, started);
   if (!plan.created) {
+    recorder.finish();
     options.onEvent?.({ kind: 'no-pipeline', ref: run.ref, reason: plan.reason ?? 'not created' });
     return record;
   }
+  recorder.write();
   options.onEvent?.({ kind: 'pipeline', ref: run.ref, id: run.id, plan });
-  await execute(plan, record, options, { ...run, workspace, sha, context });
+  await execute(plan, record, options, { ...run, workspace, sha, context, recorder });
   record.status = pipelineStatus(plan, statesOf(record, plan));
   record.ms = Date.now() - started;
+  recorder.finish();
   options.onEvent?.({ kind: 'pipeline-done', ref: run.ref, status: record.status, ms: record.ms });
   return record;
 }
@@ -256,7 +262,7 @@ async function execute(
   plan: PipelinePlan,
   record: PipelineRecord,
   options: RunPipelineOptions,
-  run: OneRun & { workspace: string; sha: string; context: AppContext },
+  run: OneRun & { workspace: string; sha: string; context: AppContext; recorder: ReturnType<typeof recordPipeline> },
 ): Promise<void> {
   const approved = new Set<string>();
   const dotenv = new Map<string, ReadonlyMap<string, string>>();
@@ -269,6 +275,7 @@ async function execute(
     if (entry === undefined) return;
     entry.status = status;
     entry.ms = ms;
+    run.recorder.job(job.name, status);
     options.onEvent?.({ kind: 'job', ref: run.ref, job: job.name, status, ms, log: entry.log });
   };
   for (;;) {

@@ -150,6 +150,28 @@ export class GitScratch {
     return result.stdout.split(/\s/)[0] || undefined;
   }
 
+  /** The tips of several remote branches in one round trip; branches that do not exist are absent. */
+  async remoteHeads(branches: readonly string[]): Promise<Map<string, string>> {
+    const result = await this.run(['ls-remote', this.remote, ...branches.map((branch) => `refs/heads/${branch}`)]);
+    if (result.code !== 0) throw gitFailure(`ls-remote ${this.remote}`, result.stderr);
+    const heads = new Map<string, string>();
+    for (const [sha = '', ref = ''] of result.stdout.split('\n').map((line) => line.split('\t')))
+      if (ref.startsWith('refs/heads/')) heads.set(ref.slice('refs/heads/'.length), sha);
+    return heads;
+  }
+
+  /** Fetches the remote's default branch (its HEAD) with its history; null when the remote has none. */
+  async fetchRemoteHead(): Promise<string | null> {
+    const result = await this.run(['fetch', '--quiet', '--no-tags', this.remote, '+HEAD:refs/shipway-remote-head']);
+    if (result.code !== 0) return null;
+    return (await this.git(['rev-parse', 'refs/shipway-remote-head'])).trim();
+  }
+
+  /** A read-only git command on what this scratch repository has fetched (log, show); its stdout. */
+  async read(args: readonly string[]): Promise<string> {
+    return this.git(args);
+  }
+
   /** Commits on `ref` that touched `path`, newest first. */
   async log(ref: string, path: string): Promise<LogEntry[]> {
     const out = await this.git(['log', '--format=%H%x1f%cI%x1f%B%x1e', ref, '--', path]);

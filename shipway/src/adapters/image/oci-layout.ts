@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MEDIA } from '../../core/oci/manifest.js';
-import { writeAtomically } from '../../local/registry/blob-store.js';
+import { writeAtomically } from '../fs/write-atomically.js';
 
 interface IndexEntry {
   mediaType: string;

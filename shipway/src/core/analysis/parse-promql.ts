@@ -226,8 +226,6 @@ class Reader {
   }
 }
 
-export type PromqlReader = Reader;
-
 const EXPR_NODES = new Set([
   'ParenExpr',
   'NumberDurationLiteral',

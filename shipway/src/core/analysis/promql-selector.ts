@@ -1,8 +1,13 @@
 import type { SyntaxNode } from '@lezer/common';
-import type { PromqlReader } from './parse-promql.js';
 import type { LabelMatcher, MatchType } from './promql-ast.js';
 import { unquoteString } from './promql-literals.js';
 import { compilePromRegex, RegexSyntaxError } from './promql-regex.js';
+
+/** What reading a selector needs from the query reader: a node's text, and a positioned failure. */
+export interface PromqlReader {
+  text(node: SyntaxNode): string;
+  fail(node: { from: number }, message: string): never;
+}
 
 const MATCH_OPS: Readonly<Record<string, MatchType>> = {
   EqlSingle: '=',

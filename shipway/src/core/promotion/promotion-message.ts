@@ -8,6 +8,8 @@ export interface PromotionTrailers {
   readonly sourceEnvironment: string | null;
   readonly sourceCommit: string | null;
   readonly pipeline: string | null;
+  /** Why a rollback was made: `abort` when `rollout abort` pinned the stable image again. */
+  readonly cause?: 'abort' | null | undefined;
 }
 
 const KEYS: Record<keyof PromotionTrailers, string> = {
@@ -17,6 +19,7 @@ const KEYS: Record<keyof PromotionTrailers, string> = {
   sourceEnvironment: 'Shipway-Source-Environment',
   sourceCommit: 'Shipway-Source-Commit',
   pipeline: 'Shipway-Pipeline',
+  cause: 'Shipway-Cause',
 };
 
 /**
@@ -35,7 +38,7 @@ export function formatPromotionMessage(
       ? `[skip ci] promote ${app} to ${trailers.environment}: ${version}`
       : `[skip ci] roll back ${app} in ${trailers.environment} to ${version}`;
   const lines = (Object.keys(KEYS) as (keyof PromotionTrailers)[])
-    .filter((key) => trailers[key] !== null)
+    .filter((key) => trailers[key] !== null && trailers[key] !== undefined)
     .map((key) => `${KEYS[key]}: ${trailers[key]}`);
   return `${subject}\n\n${lines.join('\n')}\n`;
 }

@@ -222,4 +222,13 @@ describe("--expect-digest (shipway's gate, not the plugin's)", () => {
       expect(planRolloutAction(value, verb, { expectDigest: DIGEST }).kind).toBe('patches');
     }
   });
+
+  it('refuses abort and retry too when given (the dashboard names the digest it acts on)', () => {
+    const value = rollout({ currentStepIndex: 1, pauseConditions: PAUSE_STEP });
+    const other = `sha256:${'d'.repeat(64)}`;
+    for (const verb of ['abort', 'retry'] as const) {
+      expect(planRolloutAction(value, verb, { expectDigest: other })).toMatchObject({ code: 'DIGEST_MISMATCH' });
+      expect(planRolloutAction(value, verb, { expectDigest: DIGEST }).kind).not.toBe('refused');
+    }
+  });
 });

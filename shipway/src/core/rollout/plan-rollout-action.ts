@@ -119,7 +119,9 @@ export function planRolloutAction(
   verb: RolloutVerb,
   options: { expectDigest?: string | undefined } = {},
 ): RolloutPlan {
-  if (options.expectDigest !== undefined && (verb === 'promote' || verb === 'promote-full')) {
+  // The CLI passes it for promote; the dashboard for every verb, so that a confirmation naming one
+  // digest can never act on a release that replaced it.
+  if (options.expectDigest !== undefined) {
     const digest = templateDigest(rollout);
     if (digest !== options.expectDigest) {
       return {

@@ -19,6 +19,8 @@ export const SECRET_VARIABLES = [
   'AWS_SESSION_TOKEN',
   // The original pipeline's base64 kubeconfig (adapters/kubernetes/load-kubeconfig.ts).
   'KUBE_CONFIG',
+  // The dashboard's standing access token (app/dashboard/serve-dashboard.ts).
+  'SHIPWAY_DASHBOARD_TOKEN',
 ] as const;
 
 /** Shorter values would blank out ordinary words; GitLab will not mask values under 8 either. */

@@ -36,6 +36,7 @@ describe('secretsIn', () => {
         'CI_JOB_TOKEN',
         'CI_PUSH_TOKEN',
         'KUBE_CONFIG',
+        'SHIPWAY_DASHBOARD_TOKEN',
         'SHIPWAY_GIT_TOKEN',
         'SHIPWAY_REGISTRY_PASSWORD',
       ].sort(),

@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path/posix';
 import { ConfigError } from '../errors.js';
 
 /**

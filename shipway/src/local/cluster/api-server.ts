@@ -220,26 +220,30 @@ export class ApiServer {
   }
 
   private listReplicaSets(response: ServerResponse, namespace: string, url: URL): void {
-    if (this.hooks.authorize?.('list', 'replicasets', namespace) === false) {
-      this.send(
-        response,
-        403,
-        failure(
-          403,
-          'Forbidden',
-          `replicasets.apps is forbidden: cannot list resource "replicasets" in namespace "${namespace}"`,
-        ),
-      );
+    this.listByLabel(response, ['ReplicaSet', 'replicasets', 'apps/v1'], namespace, url);
+  }
+
+  /** A namespace's objects of one kind, filtered by a `key=value` labelSelector. */
+  private listByLabel(
+    response: ServerResponse,
+    [kind, resource, apiVersion]: readonly [string, string, string],
+    namespace: string,
+    url: URL,
+  ): void {
+    const group = apiVersion.includes('/') ? `.${apiVersion.split('/')[0]}` : '';
+    if (this.hooks.authorize?.('list', resource, namespace) === false) {
+      const message = `${resource}${group} is forbidden: cannot list resource "${resource}" in namespace "${namespace}"`;
+      this.send(response, 403, failure(403, 'Forbidden', message));
       return;
     }
     const [key, value] = (url.searchParams.get('labelSelector') ?? '').split('=');
-    const items = this.store.list('ReplicaSet', namespace).filter((set) => {
-      const labels = (set.metadata.labels ?? {}) as Record<string, string>;
+    const items = this.store.list(kind, namespace).filter((object) => {
+      const labels = (object.metadata.labels ?? {}) as Record<string, string>;
       return key === undefined || key === '' || labels[key] === value;
     });
     this.send(response, 200, {
-      kind: 'ReplicaSetList',
-      apiVersion: 'apps/v1',
+      kind: `${kind}List`,
+      apiVersion,
       metadata: { resourceVersion: this.store.resourceVersion },
       items,
     });

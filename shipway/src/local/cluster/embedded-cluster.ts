@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from '../../adapters/fs/write-atomically.js';
 import { type ProcessIdentity, processStat } from '../../adapters/process/process-stat.js';
-import { writeAtomically } from '../registry/blob-store.js';
 import { ApiServer } from './api-server.js';
 import { AppFollowers } from './app-followers.js';
 import { readAppRecords } from './app-records.js';

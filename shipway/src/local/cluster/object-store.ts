@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { writeAtomically } from '../registry/blob-store.js';
+import { writeAtomically } from '../../adapters/fs/write-atomically.js';
 
 export type KubeObject = Record<string, unknown> & {
   metadata: Record<string, unknown> & { name: string; namespace: string };

@@ -4,12 +4,9 @@ import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { placeOnce, TEMP_FILE, writeAtomically, writeOnce } from '../../adapters/fs/write-atomically.js';
 import { cleanLeftovers } from './clean-leftovers.js';
 import { type UploadClaim, type UploadSession, UploadSessions } from './upload-sessions.js';
-import { placeOnce, TEMP_FILE, writeAtomically, writeOnce } from './write-atomically.js';
-
-// Other modules have long imported writeAtomically from here.
-export { writeAtomically };
 
 const SHA256 = /^sha256:([a-f0-9]{64})$/;
 

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { TEMP_FILE } from '../../adapters/fs/write-atomically.js';
 import { processAlive } from '../../adapters/process/process-alive.js';
-import { TEMP_FILE } from './write-atomically.js';
 
 /**
  * What a crash leaves in a registry directory: upload files (their sessions lived in memory, so
