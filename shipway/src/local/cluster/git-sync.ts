@@ -66,26 +66,32 @@ export class GitSync {
   async syncAll(): Promise<void> {
     if (this.busy !== undefined || this.stopped) return;
     this.busy = (async () => {
-      for (const env of this.environments) if (!this.stopped) await this.syncOne(env);
+      // One ls-remote for every branch of the app per pass: with several apps in one cluster,
+      // one git process per app and pass instead of one per environment.
+      let heads: Map<string, string> | Error;
+      try {
+        heads = await this.scratch.remoteHeads(this.environments.map((env) => env.branch));
+      } catch (error) {
+        heads = error instanceof Error ? error : new Error(String(error));
+      }
+      for (const env of this.environments) if (!this.stopped) await this.syncOne(env, heads);
     })().finally(() => {
       this.busy = undefined;
     });
     await this.busy;
   }
 
-  private async syncOne(env: GitSync['environments'][number]): Promise<void> {
+  private async syncOne(env: GitSync['environments'][number], heads: Map<string, string> | Error): Promise<void> {
     const previous = this.state.get(env.name);
-    let head: string | undefined;
-    try {
-      head = await this.scratch.remoteHead(env.branch);
-    } catch (error) {
+    if (heads instanceof Error) {
       this.state.set(env.name, {
         revision: previous?.revision ?? null,
-        error: error instanceof Error ? error.message : String(error),
+        error: heads.message,
         syncedAt: previous?.syncedAt ?? null,
       });
       return;
     }
+    const head = heads.get(env.branch);
     if (head === undefined || head === previous?.revision) return;
     const dir = await mkdtemp(join(this.workDir, 'shipway-sync-'));
     try {
