@@ -40,6 +40,11 @@ const first: Record<string, RunJson> = {};
 
 const npx = (cwd: string, ...args: string[]): Promise<Run> =>
   run(cwd, 'npx', ['--no-install', 'shipway', ...args], { SHIPWAY_HOME: home });
+/** The installed package's CLI from anywhere (outside a service, npx would look shipway up on npm). */
+const cli = (...args: string[]): Promise<Run> =>
+  run(root, process.execPath, [join(root, 'shared', 'node_modules', 'shipway', 'bin', 'shipway.js'), ...args], {
+    SHIPWAY_HOME: home,
+  });
 
 async function pipeline(cwd: string, ...args: string[]): Promise<RunJson> {
   const result = await npx(cwd, 'run', '--json', ...args);
@@ -53,7 +58,7 @@ const envOf = (result: { environments: Environment[] }, name: string) =>
   result.environments.find((entry) => entry.environment === name);
 
 async function clusterStatus(): Promise<ClusterJson> {
-  const result = await npx(root, 'cluster', 'status', '--json');
+  const result = await cli('cluster', 'status', '--json');
   if (result.code !== 0) throw new Error(result.stderr);
   return JSON.parse(result.stdout) as ClusterJson;
 }
@@ -133,14 +138,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (root === undefined) return;
-  // The stack goes, whatever happened: its pods, registry and cluster with it.
+  // The stack goes, whatever happened: its pods drain, then the registry and cluster stop. Should
+  // `cluster down` fail, SIGTERM does the same, and a second `cluster down` reaps what is left.
   if (existsSync(join(home, 'cluster', 'cluster.json'))) {
-    const down = await npx(root, 'cluster', 'down');
+    const down = await cli('cluster', 'down');
     if (down.code !== 0) {
       const { pid } = JSON.parse(readFileSync(join(home, 'cluster', 'cluster.json'), 'utf8')) as { pid: number };
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(pid, 'SIGTERM');
       } catch {}
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      await cli('cluster', 'down');
     }
   }
   // A failing run leaves its job logs: print the failed ones to explain the failure.
@@ -218,8 +226,9 @@ describe('two repositories, one local stack', SLOW, () => {
     const before = envOf(first['hello-express'] as RunJson, 'prod')?.digest;
     write(dir, { 'index.js': EXPRESS_APP.replace("send('Hello world')", "send('Hello world, v2')") });
     git(dir, 'commit', '--quiet', '-am', 'v2');
-    // The second release stops at prod's canary pause: deploy-prod approved, promote-prod not.
-    const second = await pipeline(dir, '--approve', 'deploy-prod');
+    // The second release stops at prod's canary pause: prod's deploy job (the component's
+    // `deploy` matrix job for prod) approved, promote-prod not.
+    const second = await pipeline(dir, '--approve', 'deploy: [prod]');
     expect(second.status, JSON.stringify(second.pipelines)).toBe('success');
     const canary = envOf(second, 'prod');
     expect(canary?.phase).toBe('Paused');
