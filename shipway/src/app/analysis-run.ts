@@ -19,7 +19,7 @@ export interface AnalysisRunOptions {
   /** An environment of the embedded cluster, or a /metrics URL. */
   readonly against: string;
   readonly args: readonly { readonly name: string; readonly value: string }[];
-  readonly stateDir: string;
+  readonly stateDir?: string | undefined;
   readonly configFile?: string | undefined;
   readonly scrapeIntervalMs: number;
   /** The local shortcut: metric intervals, initial delays and error retries at most this long. */

@@ -9,6 +9,7 @@ import type { AppContext } from './context.js';
 import { fetchClusterStatus } from './environment-summary.js';
 import { requireEnvironment } from './find-environment.js';
 import { loadShipwayConfig } from './load-config.js';
+import { stackPathsOf } from './shipway-home.js';
 
 const RUNNING = new Set(['ready', 'unready', 'terminating']);
 
@@ -25,20 +26,20 @@ export function isMetricsUrl(against: string): boolean {
 export async function environmentTargets(
   context: AppContext,
   environment: string,
-  stateDir: string,
+  stateDir: string | undefined,
   configFile: string | undefined,
 ): Promise<() => Promise<ScrapeTarget[]>> {
   const config = await loadShipwayConfig(context, configFile);
   const env = requireEnvironment(config, environment);
   const hint = 'start it with `shipway cluster up` (or `shipway run`)';
-  const kubeconfig = resolve(context.cwd, stateDir, 'kubeconfig');
-  if (!existsSync(kubeconfig))
-    throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${stateDir}`, { hint });
+  const dir = stateDir === undefined ? stackPathsOf(context).cluster : resolve(context.cwd, stateDir);
+  const kubeconfig = resolve(dir, 'kubeconfig');
+  if (!existsSync(kubeconfig)) throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${dir}`, { hint });
   const access = clusterAccess(kubeconfig);
   const api = new RolloutApi(loadKubeconfig({ file: kubeconfig, cwd: context.cwd, env: {} }).config);
   return async () => {
     const states = await fetchClusterStatus(access, hint);
-    const state = states.find((candidate) => candidate.environment === env.name);
+    const state = states.find((candidate) => candidate.app === config.app && candidate.environment === env.name);
     const labels = await api.podTemplateLabels(env.namespace);
     return (state?.pods ?? [])
       .filter((pod) => RUNNING.has(pod.state) && pod.port > 0)

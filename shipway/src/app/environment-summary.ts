@@ -1,6 +1,6 @@
 import type { JsonAnswer } from '../adapters/kubernetes/get-json.js';
 import { ExternalError } from '../core/errors.js';
-import type { EnvironmentState } from '../local/cluster/embedded-cluster.js';
+import type { AppRegistration, EnvironmentState } from '../local/cluster/embedded-cluster.js';
 import type { ClusterAccess } from './cluster-access.js';
 
 export interface EnvironmentSummary {
@@ -12,12 +12,21 @@ export interface EnvironmentSummary {
   readonly message: string;
 }
 
-/** The embedded cluster's per-environment state from its API; `hint` says how to bring it back. */
+/** The embedded cluster's per-environment state (every app's) from its API; `hint` says how to bring it back. */
 export async function fetchClusterStatus(access: ClusterAccess, hint: string): Promise<EnvironmentState[]> {
+  return (await fetchShipway(access, '/shipway/v1/status', hint)) as EnvironmentState[];
+}
+
+/** The apps the cluster follows, and the records it refused, with why. */
+export async function fetchClusterApps(access: ClusterAccess, hint: string): Promise<AppRegistration[]> {
+  return (await fetchShipway(access, '/shipway/v1/apps', hint)) as AppRegistration[];
+}
+
+async function fetchShipway(access: ClusterAccess, path: string, hint: string): Promise<unknown> {
   const { api } = access;
   let response: JsonAnswer;
   try {
-    response = await access.get('/shipway/v1/status', 5000);
+    response = await access.get(path, 5000);
   } catch (error) {
     throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, { cause: error, hint });
   }
@@ -29,29 +38,32 @@ export async function fetchClusterStatus(access: ClusterAccess, hint: string): P
     throw new ExternalError('CLUSTER_ERROR', `the embedded cluster at ${api} answered HTTP ${response.status}`, {
       hint,
     });
-  return response.body as EnvironmentState[];
+  return response.body;
 }
 
 const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again';
 
 /**
- * Each environment as the embedded cluster runs it, once it has settled: synced to its branch's
- * latest commit (`heads`, by environment) and no rollout in progress (a canary waiting at a pause
- * counts as settled). URL, image digest, phase.
+ * Each environment of `app` (every app's when undefined) as the embedded cluster runs it, once
+ * it has settled: synced to its branch's latest commit (`heads`, by environment) and no rollout
+ * in progress (a canary waiting at a pause counts as settled). URL, image digest, phase.
  */
 export async function environmentSummary(
   access: ClusterAccess,
   heads: Readonly<Record<string, string>> = {},
   settleMs = 60_000,
+  app?: string,
 ): Promise<EnvironmentSummary[]> {
+  const fetchMine = async () =>
+    (await fetchClusterStatus(access, RESTART_HINT)).filter((state) => app === undefined || state.app === app);
   const settled = (state: EnvironmentState) =>
     state.rollout?.phase !== 'Progressing' &&
     (heads[state.environment] === undefined || state.sync?.revision === heads[state.environment]);
-  let states = await fetchClusterStatus(access, RESTART_HINT);
+  let states = await fetchMine();
   for (const deadline = Date.now() + settleMs; Date.now() < deadline; ) {
     if (states.every(settled)) break;
     await new Promise((done) => setTimeout(done, 250));
-    states = await fetchClusterStatus(access, RESTART_HINT);
+    states = await fetchMine();
   }
   return states.map((state) => {
     const image = state.rollout?.canary.image ?? null;

@@ -1,7 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GitCredentials, GitIdentity } from '../adapters/git/git-scratch.js';
 import { runCommand } from '../adapters/process/run-command.js';
+import { chooseGitRemote, type RemoteSource, runsInCi } from '../core/config/choose-git-remote.js';
 import { ConfigError } from '../core/errors.js';
+import { readCheckoutStack } from './checkout-stack.js';
 import type { AppContext } from './context.js';
 
 export interface Remote {
@@ -39,6 +41,33 @@ export async function resolveRemote(context: AppContext, configured: string): Pr
   url.username = '';
   url.password = '';
   return { url: url.toString(), hadEmbeddedCredentials };
+}
+
+const SOURCES: Record<Exclude<RemoteSource, 'shipway.yaml'>, string> = {
+  '--remote': 'from --remote',
+  SHIPWAY_GIT_REMOTE: 'from SHIPWAY_GIT_REMOTE',
+  'local-stack': "the local stack's GitLab stand-in that `shipway run` pushed to; --remote origin reads origin",
+};
+
+/**
+ * The GitOps remote of a command run in this checkout (the rule: core/config/choose-git-remote.ts).
+ * When it is not shipway.yaml's git.remote, says which one on stderr.
+ */
+export async function chooseRemote(context: AppContext, configured: string, flag: string | undefined): Promise<Remote> {
+  const marker = runsInCi(context.env) ? undefined : await readCheckoutStack(context.cwd);
+  if (marker?.gone === true)
+    context.progress(
+      `note: the local stack's GitLab stand-in ${marker.remote} that \`shipway run\` recorded is gone; using ${configured}`,
+    );
+  const choice = chooseGitRemote({
+    flag,
+    env: context.env,
+    configured,
+    localStack: marker === undefined || marker.gone ? undefined : marker.remote,
+  });
+  const remote = await resolveRemote(context, choice.remote);
+  if (choice.source !== 'shipway.yaml') context.progress(`git remote: ${remote.url} (${SOURCES[choice.source]})`);
+  return remote;
 }
 
 /**

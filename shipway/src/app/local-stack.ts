@@ -1,22 +1,32 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '../adapters/process/run-command.js';
+import type { ShipwayConfig } from '../core/config/shipway-config.js';
 import { ExternalError } from '../core/errors.js';
-import { type ClusterProcessInfo, clusterRunning } from '../local/cluster/state-dir.js';
+import { appRecordOf } from '../core/stack/app-record.js';
+import type { StackPaths } from '../core/stack/stack-paths.js';
+import { registerApp } from '../local/cluster/app-records.js';
+import type { ClusterInfo } from '../local/cluster/embedded-cluster.js';
+import { clusterRunning, makePrivate } from '../local/cluster/state-dir.js';
+import { recordCheckoutStack } from './checkout-stack.js';
 import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
+import { fetchClusterApps } from './environment-summary.js';
+import { projectKeyOf } from './project-key-of.js';
+import { openStackHome } from './shipway-home.js';
 
 /** What the local pipeline runs against: GitLab's, the registry's and the cluster's stand-ins. */
 export interface LocalStack {
-  /** The bare repository standing in for the project on GitLab. */
+  /** The bare repository standing in for the project on GitLab (SHIPWAY_HOME/gitlab/<key>.git). */
   readonly remote: string;
   readonly stateDir: string;
   readonly kubeconfig: string;
   /** host:port of the embedded registry. */
   readonly registry: string;
   readonly api: string;
+  /** This app's environment URLs. */
   readonly urls: Readonly<Record<string, string>>;
   readonly pid: number;
   readonly started: boolean;
@@ -42,86 +52,123 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-interface ClusterFiles {
-  readonly cluster?: (ClusterProcessInfo & { api: string; urls: Record<string, string> }) | undefined;
+interface StackFiles {
+  readonly cluster?: ClusterInfo | undefined;
   readonly registry?: { url: string } | undefined;
-  readonly stack?: { remote: string } | undefined;
 }
 
-function readStack(stateDir: string): ClusterFiles & { readonly stateDir: string } {
-  return {
-    stateDir,
-    cluster: readJson(join(stateDir, 'cluster.json')),
-    registry: readJson(join(stateDir, 'registry.json')),
-    stack: readJson(join(stateDir, 'stack.json')),
-  };
-}
+const readStack = (stateDir: string): StackFiles => ({
+  cluster: readJson(join(stateDir, 'cluster.json')),
+  registry: readJson(join(stateDir, 'registry.json')),
+});
 
-async function running(files: ReturnType<typeof readStack>): Promise<boolean> {
-  const { cluster, registry } = files;
-  if (cluster === undefined || registry === undefined || !clusterRunning(cluster)) return false;
-  // The cluster's API answers only over TLS with the token of the kubeconfig it wrote.
+/** The cluster process cluster.json names is alive, its API answers with the kubeconfig's token. */
+async function clusterAnswers(stateDir: string, files: StackFiles): Promise<boolean> {
+  if (files.cluster === undefined || !clusterRunning(files.cluster)) return false;
   const status = await Promise.resolve()
-    .then(() => clusterAccess(join(files.stateDir, 'kubeconfig')).get('/shipway/v1/status', 2000))
+    .then(() => clusterAccess(join(stateDir, 'kubeconfig')).get('/shipway/v1/status', 2000))
     .catch(() => undefined);
-  return status?.status === 200 && (await answers(`http://${registry.url}/v2/`));
+  return status?.status === 200;
+}
+
+async function stackAnswers(stateDir: string, files: StackFiles): Promise<boolean> {
+  return (
+    (await clusterAnswers(stateDir, files)) &&
+    files.registry !== undefined &&
+    (await answers(`http://${files.registry.url}/v2/`))
+  );
+}
+
+/** The project's GitLab stand-in: one bare repository per project key, shared by its clones. */
+async function standIn(paths: StackPaths, key: string): Promise<string> {
+  const remote = join(paths.gitlab, `${key}.git`);
+  mkdirSync(paths.gitlab, { recursive: true, mode: 0o700 });
+  if (existsSync(join(remote, 'HEAD'))) return remote;
+  // git init on an existing repository only re-initialises it: two first runs at once are fine.
+  const init = await runCommand('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
+  if (init.code !== 0) throw new ExternalError('GIT_FAILED', `git init ${remote}: ${init.stderr.trim()}`);
+  return remote;
 }
 
 /**
- * Makes sure the local stack is up: a bare repository for the project (GitLab's stand-in), and
- * one background `shipway cluster up` process serving the embedded cluster and registry. A stack
- * already running is reused (images, Git history and environments carry over between runs);
- * `shipway cluster down` stops it.
+ * Starts `shipway cluster up` for the stack in the background, unless it runs. Of several
+ * processes doing this at once, exactly one cluster starts (its state-dir lock); the others'
+ * children exit, and every caller waits for the one that runs.
  */
-export async function ensureLocalStack(context: AppContext): Promise<LocalStack> {
-  const root = resolve(context.cwd, '.shipway');
-  const remote = join(root, 'gitlab', `${basename(context.cwd)}.git`);
-  if (!existsSync(remote)) {
-    mkdirSync(remote, { recursive: true });
-    const init = await runCommand('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-    if (init.code !== 0) throw new ExternalError('GIT_FAILED', `git init ${remote}: ${init.stderr.trim()}`);
-  }
-  const stateDir = join(root, 'cluster');
-  const current = readStack(stateDir);
-  if (await running(current)) {
-    if (current.stack?.remote !== remote)
-      throw new ExternalError('CLUSTER_BUSY', `an embedded cluster not started by the pipeline runs in ${stateDir}`, {
-        hint: 'stop it with `npx shipway cluster down`, then run the pipeline again',
-      });
-    return stackOf(current, remote, stateDir, false);
-  }
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const { writeAtomically } = await import('../adapters/fs/write-atomically.js');
-  await writeAtomically(join(stateDir, 'stack.json'), JSON.stringify({ remote }));
-  context.progress('starting the local stack: embedded registry and cluster (stop it with `npx shipway cluster down`)');
-  const log = openSync(join(stateDir, 'daemon.log'), 'a');
+async function startStack(context: AppContext, paths: StackPaths): Promise<{ files: StackFiles; started: boolean }> {
+  const current = readStack(paths.cluster);
+  if (await stackAnswers(paths.cluster, current)) return { files: current, started: false };
+  if (await clusterAnswers(paths.cluster, current))
+    throw new ExternalError('CLUSTER_BUSY', `an embedded cluster without the registry runs in ${paths.cluster}`, {
+      hint: 'stop it with `npx shipway cluster down`, then run the pipeline again',
+    });
+  context.progress(
+    `starting the local stack in ${paths.home}: embedded registry and cluster (stop it with \`npx shipway cluster down\`)`,
+  );
+  await makePrivate(paths.cluster);
+  const log = openSync(join(paths.cluster, 'daemon.log'), 'a', 0o600);
   const child = spawn(
     process.execPath,
-    [MAIN, 'cluster', 'up', '--state-dir', stateDir, '--remote', remote, '--registry-dir', join(root, 'registry')],
-    { cwd: context.cwd, env: { ...context.env }, stdio: ['ignore', log, log], detached: true },
+    [MAIN, 'cluster', 'up', '--state-dir', paths.cluster, '--registry-dir', paths.registry],
+    { cwd: paths.home, env: { ...context.env }, stdio: ['ignore', log, log], detached: true },
   );
   child.unref();
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const files = readStack(stateDir);
-    if (files.cluster?.pid === child.pid && (await running(files))) return stackOf(files, remote, stateDir, true);
-    if (child.exitCode !== null) break;
+    const files = readStack(paths.cluster);
+    if (await stackAnswers(paths.cluster, files)) return { files, started: files.cluster?.pid === child.pid };
     await new Promise((done) => setTimeout(done, 100));
   }
   throw new ExternalError('CLUSTER_START_FAILED', 'the embedded cluster did not start', {
-    hint: `see ${join(stateDir, 'daemon.log')}`,
+    hint: `see ${join(paths.cluster, 'daemon.log')}`,
   });
 }
 
-function stackOf(files: ClusterFiles, remote: string, stateDir: string, started: boolean): LocalStack {
-  const { cluster, registry } = files;
+/**
+ * Registers the app and waits until the running cluster follows it (its URLs), or says why not
+ * (another app's name or namespace; registerApp refuses those first).
+ */
+async function awaitFollowed(paths: StackPaths, key: string): Promise<Record<string, string>> {
+  const access = clusterAccess(paths.kubeconfig);
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const mine = (await fetchClusterApps(access, 'restart it: `npx shipway cluster down`')).find(
+      (app) => app.key === key,
+    );
+    if (mine?.error != null)
+      throw new ExternalError('APP_NOT_FOLLOWED', `the local cluster does not follow this app: ${mine.error}`);
+    const urls = readStack(paths.cluster).cluster?.apps?.[mine?.app ?? ''];
+    if (mine !== undefined && urls !== undefined) return urls;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new ExternalError('APP_NOT_FOLLOWED', `the local cluster did not pick up app record ${key} within 30 s`, {
+    hint: `see ${join(paths.cluster, 'daemon.log')}`,
+  });
+}
+
+/**
+ * Makes sure the per-user local stack is up (SHIPWAY_HOME: core/stack/stack-paths.ts): the
+ * project's GitLab stand-in, one background `shipway cluster up` serving the embedded cluster
+ * and registry for every repository, and this repository's app registered with it. A stack
+ * already running is reused (images, Git history and environments carry over). The checkout
+ * records the stand-in (.shipway/local-stack.json) for the commands that follow.
+ */
+export async function ensureLocalStack(context: AppContext, config: ShipwayConfig): Promise<LocalStack> {
+  const paths = await openStackHome(context);
+  const { key, checkout } = await projectKeyOf(context, config.app);
+  const remote = await standIn(paths, key);
+  const { started } = await startStack(context, paths);
+  const record = appRecordOf(config, { key, remote, checkout, registeredAt: new Date().toISOString() });
+  await registerApp(paths.cluster, record);
+  const urls = await awaitFollowed(paths, key);
+  await recordCheckoutStack(context.cwd, { remote, app: config.app, home: paths.home });
+  const { cluster, registry } = readStack(paths.cluster);
   if (cluster === undefined || registry === undefined) throw new Error('the local stack has no state files');
   return {
     remote,
-    stateDir,
-    kubeconfig: join(stateDir, 'kubeconfig'),
+    stateDir: paths.cluster,
+    kubeconfig: paths.kubeconfig,
     registry: registry.url,
     api: cluster.api,
-    urls: cluster.urls,
+    urls,
     pid: cluster.pid,
     started,
   };

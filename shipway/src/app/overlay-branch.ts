@@ -11,7 +11,7 @@ import {
   setImagesInDocument,
 } from '../core/kustomize/set-image.js';
 import type { AppContext } from './context.js';
-import { credentialsFrom, identityFrom, resolveRemote } from './git-remote.js';
+import { chooseRemote, credentialsFrom, identityFrom } from './git-remote.js';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
@@ -47,8 +47,13 @@ export function branchMissing(branch: string): string {
   return `branch ${branch} does not exist yet`;
 }
 
-export async function openScratch(context: AppContext, config: ShipwayConfig): Promise<GitScratch> {
-  const remote = await resolveRemote(context, config.git.remote);
+/** A scratch clone of the GitOps remote: git.remote, or what --remote / the local stack say (chooseRemote). */
+export async function openScratch(
+  context: AppContext,
+  config: ShipwayConfig,
+  remoteFlag?: string | undefined,
+): Promise<GitScratch> {
+  const remote = await chooseRemote(context, config.git.remote, remoteFlag);
   if (remote.hadEmbeddedCredentials) {
     context.progress(
       'note: ignoring credentials embedded in the remote URL; they are taken from the environment instead',

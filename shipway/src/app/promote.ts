@@ -20,6 +20,8 @@ export interface PromoteOptions {
   readonly dryRun?: boolean;
   readonly approve?: boolean;
   readonly configFile?: string | undefined;
+  /** The GitOps remote instead of the one chooseRemote picks (--remote). */
+  readonly remote?: string | undefined;
   /** Refuse (exit 4, nothing written) unless the image being pinned has this digest. */
   readonly expectDigest?: string | undefined;
 }
@@ -74,7 +76,7 @@ export async function promote(context: AppContext, options: PromoteOptions): Pro
   const config = await loadShipwayConfig(context, options.configFile);
   const target = requireEnvironment(config, options.environment);
   const request = parseRequest(options, target, (name) => requireEnvironment(config, name));
-  const scratch = await openScratch(context, config);
+  const scratch = await openScratch(context, config, options.remote);
   try {
     const seen: { source?: SourceState } = {};
     const update = await updateOverlay(

@@ -23,6 +23,8 @@ export interface RollbackOptions {
   readonly to?: string | undefined;
   readonly dryRun?: boolean;
   readonly configFile?: string | undefined;
+  /** The GitOps remote instead of the one chooseRemote picks (--remote). */
+  readonly remote?: string | undefined;
   /** Recorded as the `Shipway-Cause` trailer: `abort` when an aborted canary's stable image is pinned again. */
   readonly cause?: 'abort' | undefined;
 }
@@ -87,7 +89,7 @@ export async function rollback(context: AppContext, options: RollbackOptions): P
   const config = await loadShipwayConfig(context, options.configFile);
   const env = requireEnvironment(config, options.environment);
   checkTarget(options.to);
-  const scratch = await openScratch(context, config);
+  const scratch = await openScratch(context, config, options.remote);
   const chosen: { entry?: HistoricImage } = {};
   try {
     const decide = async (state: OverlayState): Promise<OverlayDecision> => {

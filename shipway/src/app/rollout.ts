@@ -271,7 +271,11 @@ function verbDone(verb: RolloutVerb): string {
  */
 export async function abortRollout(
   context: AppContext,
-  options: RolloutOptions & { readonly revert: boolean; readonly expectDigest?: string | undefined },
+  options: RolloutOptions & {
+    readonly revert: boolean;
+    readonly expectDigest?: string | undefined;
+    readonly remote?: string | undefined;
+  },
 ): Promise<{ abort: RolloutActionResult; rollback: RollbackResult | null }> {
   const abort = await rolloutAction(context, { ...options, verb: 'abort' });
   if (!options.revert) return { abort, rollback: null };
@@ -290,6 +294,7 @@ export async function abortRollout(
     environment: options.environment,
     to: digest,
     configFile: options.configFile,
+    remote: options.remote,
     cause: 'abort',
   });
   return { abort, rollback: reverted };

@@ -151,7 +151,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   const config = await loadShipwayConfig(context);
   // The CI file as a path in the repository: each pipeline reads it from its own clone.
   const file = repositoryFile(context.cwd, options.file);
-  const stack = await ensureLocalStack(context);
+  const stack = await ensureLocalStack(context, config);
   const outside = outsideVariables(context, stack, config.app);
   const refs = options.refs.length > 0 ? options.refs : config.environments.map((env) => env.branch);
   const runsDir = resolve(context.cwd, '.shipway', 'runs');
@@ -181,7 +181,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
     const line = listed.stdout.split('\n').find((entry) => entry.endsWith(`\trefs/heads/${env.branch}`));
     if (line !== undefined) heads[env.name] = line.split('\t')[0] ?? '';
   }
-  const environments = await environmentSummary(clusterAccess(stack.kubeconfig), heads);
+  const environments = await environmentSummary(clusterAccess(stack.kubeconfig), heads, undefined, config.app);
   return { stack, pipelines, status, environments, ms: Date.now() - started };
 }
 

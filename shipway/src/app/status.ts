@@ -26,13 +26,13 @@ export interface StatusResult {
 
 const EMPTY = { image: null, tag: null, digest: null, commit: null, promotedAt: null, promotedFrom: null };
 
-/** `shipway status`: what every environment's branch pins, read from the remote. */
+/** `shipway status`: what every environment's branch pins, read from the remote (openScratch: which one). */
 export async function status(
   context: AppContext,
-  options: { configFile?: string | undefined } = {},
+  options: { configFile?: string | undefined; remote?: string | undefined } = {},
 ): Promise<StatusResult> {
   const config = await loadShipwayConfig(context, options.configFile);
-  const scratch = await openScratch(context, config);
+  const scratch = await openScratch(context, config, options.remote);
   try {
     const environments: Record<string, EnvironmentStatus> = {};
     for (const env of config.environments) {

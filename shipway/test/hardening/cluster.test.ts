@@ -17,9 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startCluster, stopCluster } from '../../src/app/cluster.js';
-import { clusterAccess } from '../../src/app/cluster-access.js';
-import { environmentSummary } from '../../src/app/environment-summary.js';
+import { startCluster } from '../../src/app/cluster.js';
 import type { EmbeddedCluster } from '../../src/local/cluster/embedded-cluster.js';
 import { type ClusterFixture, createClusterFixture } from '../support/cluster-fixture.js';
 import { createGitFixture, type GitFixture, git } from '../support/git-fixture.js';
@@ -212,10 +210,12 @@ describe('the cluster API', () => {
         timeout: 20_000,
       }).catch((error: { stderr: string }) => error);
       expect('stderr' in refused ? refused.stderr : '').toMatch(/You must be logged in to the server/);
-      const status = await shipway(fixture.work, ['rollout', 'status', 'prod', '--json']);
+      // The local stack's kubeconfig, found without flags: SHIPWAY_HOME/cluster is this cluster's state dir.
+      const home = { SHIPWAY_HOME: join(fixture.work, '.shipway') };
+      const status = await shipway(fixture.work, ['rollout', 'status', 'prod', '--json'], home);
       expect(status.code, status.stderr).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ name: 'hello', namespace: 'hello-prod' });
-      const cluster = await shipway(fixture.work, ['cluster', 'status', '--json']);
+      const cluster = await shipway(fixture.work, ['cluster', 'status', '--json'], home);
       expect(cluster.code, cluster.stderr).toBe(0);
       expect(JSON.parse(cluster.stdout).environments.map((env: Json) => env.environment)).toEqual([
         'dev',
@@ -417,7 +417,8 @@ describe('a cluster process killed with SIGKILL', () => {
       const info = existsSync(join(dir, STATE, 'cluster.json'))
         ? (JSON.parse(readFileSync(join(dir, STATE, 'cluster.json'), 'utf8')) as { pid: number })
         : undefined;
-      if (info?.pid === child.pid && (await shipway(dir, ['cluster', 'status', '--json'])).code === 0) return;
+      if (info?.pid === child.pid && (await shipway(dir, ['cluster', 'status', '--json'], fixture.env)).code === 0)
+        return;
     }
     throw new Error(`cluster up did not answer within 60 s: ${output}`);
   }
@@ -425,7 +426,7 @@ describe('a cluster process killed with SIGKILL', () => {
   async function readyPods(count: number, besides: readonly Proc[]): Promise<Proc[]> {
     let last = '';
     for (const deadline = Date.now() + 90_000; Date.now() < deadline; await sleep(500)) {
-      const status = await shipway(dir, ['cluster', 'status', '--json']);
+      const status = await shipway(dir, ['cluster', 'status', '--json'], fixture.env);
       last = status.stdout || status.stderr;
       if (status.code !== 0) continue;
       const pods = (
@@ -477,34 +478,10 @@ describe('a cluster process killed with SIGKILL', () => {
     const secondScratch = scratchDirs();
     await sigkill(second);
     expect(secondPods.filter(running)).toEqual(secondPods);
-    const down = await shipway(dir, ['cluster', 'down']);
+    const down = await shipway(dir, ['cluster', 'down'], fixture.env);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/was not running; stopped 2 pod process\(es\) it left running/);
     expect(secondPods.filter(running)).toEqual([]);
     expect(secondScratch.filter((path) => existsSync(path))).toEqual([]);
   }, 300_000);
-});
-
-describe('the local stack of `shipway run`', () => {
-  it('finds the cluster it started through its kubeconfig: reused by the next run, and summarised', async () => {
-    const fixture = createGitFixture();
-    const context = { cwd: fixture.work, env: process.env, progress: () => {} };
-    // From dist: the stack starts `cluster up` as a process of the built CLI beside it.
-    const { ensureLocalStack } = await import('../../dist/app/local-stack.js');
-    try {
-      const first = await ensureLocalStack(context);
-      expect(first.started).toBe(true);
-      const again = await ensureLocalStack(context);
-      expect([again.started, again.pid]).toEqual([false, first.pid]);
-      const summary = await environmentSummary(clusterAccess(first.kubeconfig), {}, 0);
-      expect(summary.map((entry) => [entry.environment, entry.phase])).toEqual([
-        ['dev', 'NotSynced'],
-        ['stage', 'NotSynced'],
-        ['prod', 'NotSynced'],
-      ]);
-    } finally {
-      await stopCluster(context, { stateDir: join(fixture.work, '.shipway/cluster') }).catch(() => undefined);
-      fixture.cleanup();
-    }
-  }, 120_000);
 });

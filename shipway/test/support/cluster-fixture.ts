@@ -8,7 +8,10 @@ import { shipway } from './run-shipway.js';
 
 export interface ClusterFixture {
   readonly clone: RepoClone;
-  /** AWS_REPOSITORY pointing at the fixture's registry, for every shipway call. */
+  /**
+   * AWS_REPOSITORY pointing at the fixture's registry, and SHIPWAY_HOME at the clone's .shipway
+   * (so the local stack's cluster is the one in .shipway/cluster), for every shipway call.
+   */
   readonly env: Record<string, string>;
   /** Builds the clone's service as it is now and pushes it under `tag`. */
   build(tag: string): Promise<{ ref: string; digest: string }>;
@@ -31,7 +34,10 @@ export async function createClusterFixture(prefix: string): Promise<ClusterFixtu
   execFileSync('git', ['remote', 'set-url', 'origin', remote], { cwd: clone.dir });
   execFileSync('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: clone.dir });
   const registry = await createRegistryServer({ dir: join(clone.dir, '..', 'registry') });
-  const env = { AWS_REPOSITORY: `${new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host}/hello` };
+  const env = {
+    AWS_REPOSITORY: `${new URL(await registry.listen({ port: 0, host: '127.0.0.1' })).host}/hello`,
+    SHIPWAY_HOME: join(clone.dir, '.shipway'),
+  };
   let cluster: EmbeddedCluster | undefined;
   const start = async () => {
     const started = await startCluster(

@@ -13,13 +13,26 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** A real process with the test's environment minus CI and npm variables that would steer it. */
-export function run(cwd: string, program: string, args: readonly string[]): Promise<Run> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name, value]) => value !== undefined && !/^(CI|CI_.*|GITLAB_.*|npm_.*|AWS_REPOSITORY|KUBECONFIG)$/i.test(name),
+/**
+ * A real process with the test's environment minus CI, npm and shipway variables that would
+ * steer it, plus `extra` (a test's SHIPWAY_HOME).
+ */
+export function run(
+  cwd: string,
+  program: string,
+  args: readonly string[],
+  extra: Record<string, string> = {},
+): Promise<Run> {
+  const env = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name, value]) =>
+          value !== undefined &&
+          !/^(CI|CI_.*|GITLAB_.*|npm_.*|SHIPWAY_.*|XDG_STATE_HOME|AWS_REPOSITORY|KUBECONFIG)$/i.test(name),
+      ),
     ),
-  );
+    ...extra,
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { cwd, env });
     let stdout = '';
@@ -42,7 +55,11 @@ export function write(dir: string, files: Record<string, string>): void {
   }
 }
 
-function service(root: string, name: string, files: Record<string, string>, remote?: string): string {
+/**
+ * A service repository written in `root/name`: its files, the shared node_modules hard-linked in
+ * (what `npm i` would have put there), `git init`, and `origin` when given.
+ */
+export function service(root: string, name: string, files: Record<string, string>, remote?: string): string {
   const dir = join(root, name);
   write(dir, files);
   execFileSync('cp', ['-al', join(root, 'shared', 'node_modules'), join(dir, 'node_modules')]);
@@ -82,17 +99,17 @@ export interface Services {
   readonly http: string;
 }
 
-async function ok(result: Promise<Run>): Promise<void> {
+export async function ok(result: Promise<Run>): Promise<void> {
   const { code, stderr } = await result;
   if (code !== 0) throw new Error(`exit ${code}: ${stderr}`);
 }
 
 /**
- * Packs shipway into `root` (npm pack -w shipway, as a release would), installs the tarball with
- * the services' dependencies from the npm registry once, and writes the three services with
- * those node_modules hard-linked in (what `npm i` would have put there).
+ * Packs shipway into `root` (npm pack -w shipway, as a release would) and installs the tarball
+ * with the services' dependencies from the npm registry once, into root/shared/node_modules
+ * (service() links them into each service). Returns the tarball's path.
  */
-export async function createServices(root: string, repoRoot: string): Promise<Services> {
+export async function packAndInstall(root: string, repoRoot: string): Promise<string> {
   const packed = execFileSync('npm', ['pack', '-w', 'shipway', '--pack-destination', root, '--silent'], {
     cwd: repoRoot,
     encoding: 'utf8',
@@ -114,6 +131,20 @@ export async function createServices(root: string, repoRoot: string): Promise<Se
       '@types/node@20',
     ]),
   );
+  return tarball;
+}
+
+/** The lockfile `npm i` would have written, from the npm registry's metadata (cached after the first). */
+export function lockfile(dir: string): Promise<void> {
+  return ok(run(dir, 'npm', ['install', '--package-lock-only', '--prefer-offline', '--no-audit', '--no-fund']));
+}
+
+/**
+ * Packs and installs shipway (packAndInstall), and writes the three services with the shared
+ * node_modules hard-linked in.
+ */
+export async function createServices(root: string, repoRoot: string): Promise<Services> {
+  const tarball = await packAndInstall(root, repoRoot);
   const dev = { shipway: `file:${tarball}` };
   const express = service(
     root,
@@ -156,7 +187,6 @@ export async function createServices(root: string, repoRoot: string): Promise<Se
     'server.js': HTTP_APP,
   });
   // The Express and Fastify services come with their lockfile, as after `npm i`; plain-http has none.
-  for (const dir of [express, fastify])
-    await ok(run(dir, 'npm', ['install', '--package-lock-only', '--prefer-offline', '--no-audit', '--no-fund']));
+  for (const dir of [express, fastify]) await lockfile(dir);
   return { tarball, express, fastify, http };
 }

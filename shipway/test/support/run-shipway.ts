@@ -61,12 +61,17 @@ export function shipwayProcess(
   });
 }
 
-/** The test process's environment without CI variables that would change what shipway does. */
+/**
+ * The test process's environment without CI variables that would change what shipway does (CI
+ * and GITLAB_CI among them: outside CI, commands follow the local stack's remote), nor
+ * SHIPWAY_HOME and XDG_STATE_HOME (a test that starts a local stack names its own).
+ */
 export function cleanEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter(
       (entry): entry is [string, string] =>
-        entry[1] !== undefined && !/^(CI_|GITLAB_|SHIPWAY_|AWS_REPOSITORY$|KUBECONFIG$|KUBE_CONFIG$)/.test(entry[0]),
+        entry[1] !== undefined &&
+        !/^(CI$|CI_|GITLAB_|SHIPWAY_|XDG_STATE_HOME$|AWS_REPOSITORY$|KUBECONFIG$|KUBE_CONFIG$)/.test(entry[0]),
     ),
   );
 }

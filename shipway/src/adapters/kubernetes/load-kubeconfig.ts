@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../core/errors.js';
+import { stackPaths } from '../../core/stack/stack-paths.js';
 
 export interface KubeconfigRequest {
   readonly file?: string | undefined;
@@ -16,8 +18,13 @@ export interface LoadedKubeconfig {
   readonly source: string;
 }
 
-/** The embedded cluster writes its kubeconfig here (shipway cluster up). */
-export const EMBEDDED_KUBECONFIG = '.shipway/cluster/kubeconfig';
+/**
+ * The local stack's cluster writes its kubeconfig in the per-user state dir
+ * (SHIPWAY_HOME/cluster/kubeconfig, core/stack/stack-paths.ts), whichever checkout started it.
+ */
+export function embeddedKubeconfig(env: KubeconfigRequest['env']): string {
+  return stackPaths(env, env.HOME || homedir()).kubeconfig;
+}
 
 function fromText(text: string, source: string): LoadedKubeconfig {
   const config = new KubeConfig();
@@ -55,8 +62,8 @@ function fromFile(path: string, source: string): LoadedKubeconfig {
 
 /**
  * Kubeconfig sources, in order: --kubeconfig; KUBECONFIG (a file path, as a GitLab file-type
- * variable gives it); KUBE_CONFIG holding base64 (the original pipeline's variable); the embedded
- * cluster's kubeconfig under the working directory; the in-cluster service account.
+ * variable gives it); KUBE_CONFIG holding base64 (the original pipeline's variable); the local
+ * stack's embedded cluster (SHIPWAY_HOME); the in-cluster service account.
  */
 export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   const { env } = request;
@@ -66,8 +73,8 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   else if (env.KUBECONFIG) loaded = fromFile(resolve(request.cwd, env.KUBECONFIG.split(':')[0] ?? ''), 'KUBECONFIG');
   else if (env.KUBE_CONFIG)
     loaded = fromText(Buffer.from(env.KUBE_CONFIG, 'base64').toString('utf8'), 'KUBE_CONFIG (base64)');
-  else if (existsSync(join(request.cwd, EMBEDDED_KUBECONFIG)))
-    loaded = fromFile(join(request.cwd, EMBEDDED_KUBECONFIG), 'the embedded cluster');
+  else if (existsSync(embeddedKubeconfig(env)))
+    loaded = fromFile(embeddedKubeconfig(env), "the local stack's embedded cluster");
   else if (env.KUBERNETES_SERVICE_HOST) {
     const config = new KubeConfig();
     config.loadFromCluster();
@@ -76,7 +83,7 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
     throw new ConfigError(
       'no kubeconfig: none of --kubeconfig, KUBECONFIG, KUBE_CONFIG, the embedded cluster or an in-cluster service account',
       {
-        hint: 'pass --kubeconfig <file>, or start the embedded cluster with `shipway cluster up`',
+        hint: `pass --kubeconfig <file>, or start the local stack (\`shipway run\` or \`shipway cluster up\`; its kubeconfig: ${embeddedKubeconfig(env)})`,
       },
     );
   }

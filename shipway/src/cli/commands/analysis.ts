@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { AnalysisRunReport } from '../../app/analysis-run.js';
-import { DEFAULT_STATE_DIR } from '../../app/defaults.js';
 import type { Measurement } from '../../core/analysis/analysis-run-status.js';
 import { parseDuration } from '../../core/duration.js';
 import { ExternalError, RefusedError, UsageError } from '../../core/errors.js';
@@ -11,7 +10,7 @@ import { renderTable } from '../render-table.js';
 interface Flags {
   against: string;
   arg: string[];
-  stateDir: string;
+  stateDir?: string;
   config: string;
   scrapeInterval: string;
   maxInterval: string;
@@ -82,7 +81,10 @@ export function registerAnalysis(program: Command, io: CliIo): void {
       (value: string, all: string[]) => [...all, value],
       [],
     )
-    .option('--state-dir <dir>', 'the embedded cluster state dir (for --against <env>)', DEFAULT_STATE_DIR)
+    .option(
+      '--state-dir <dir>',
+      'the embedded cluster state dir (for --against <env>; default: the local stack, $SHIPWAY_HOME/cluster)',
+    )
     .option('--config <file>', 'the shipway config (for --against <env>)', 'shipway.yaml')
     .option('--scrape-interval <duration>', 'how often the target is scraped', '250ms')
     .option('--max-interval <duration>', 'cut metric intervals and initial delays to this (the local shortcut)', '1s')

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
+import { remoteOption } from '../remote-option.js';
 
 export function registerPromote(program: Command, io: CliIo): void {
-  program
-    .command('promote')
+  remoteOption(program.command('promote'))
     .description("pin an image in an environment's overlay on its GitOps branch, as one [skip ci] commit")
     .argument('<env>', 'the environment to promote, as named in shipway.yaml')
     .option('--image <ref>', 'the image to pin: repository[:tag][@sha256:digest]')
@@ -45,6 +45,7 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
           dotenv?: string;
           config: string;
           json: boolean;
+          remote?: string;
         },
       ) => {
         const { context, output } = contextFor(io, options.json);
@@ -55,6 +56,7 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
           approve: options.approve,
           dryRun: options.dryRun,
           configFile: options.config,
+          remote: options.remote,
         });
         if (options.dotenv !== undefined && result.status !== 'planned') {
           const { writeDotenv } = await import('../../app/image-build.js');

@@ -6,6 +6,7 @@ import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../../core/image-ref.js'
 import type { RolloutView } from '../../core/rollout/rollout-view.js';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo, Output } from '../io.js';
+import { remoteOption } from '../remote-option.js';
 
 interface Flags {
   kubeconfig?: string;
@@ -139,15 +140,21 @@ export function registerRollout(program: Command, io: CliIo): void {
     });
   }
 
-  common(
-    rollout
-      .command('abort')
-      .description('abort the canary (traffic back to stable), then pin the stable image in Git again'),
+  remoteOption(
+    common(
+      rollout
+        .command('abort')
+        .description('abort the canary (traffic back to stable), then pin the stable image in Git again'),
+    ),
   )
     .option('--no-revert', 'only abort; leave Git as it is (Argo CD will try the release again)')
-    .action(async (env: string, flags: Flags & { revert: boolean }) => {
+    .action(async (env: string, flags: Flags & { revert: boolean; remote?: string }) => {
       const { context, output } = contextFor(io, flags.json);
-      const result = await (await app()).abortRollout(context, { ...options(env, flags), revert: flags.revert });
+      const result = await (await app()).abortRollout(context, {
+        ...options(env, flags),
+        revert: flags.revert,
+        remote: flags.remote,
+      });
       if (output.json) return output.data(result);
       output.result(result.abort.message);
       if (result.rollback !== null)

@@ -1,17 +1,20 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context-from-io.js';
 import type { CliIo } from '../io.js';
+import { remoteOption } from '../remote-option.js';
 import { renderTable } from '../render-table.js';
 
 export function registerStatus(program: Command, io: CliIo): void {
-  program
-    .command('status')
+  remoteOption(program.command('status'))
     .description("show what image each environment's branch pins, and when it was promoted")
     .option('--config <file>', 'the shipway config', 'shipway.yaml')
     .option('--json', 'print {"environments": {"<env>": {branch, image, tag, digest, commit, promotedAt}}}', false)
-    .action(async (options: { config: string; json: boolean }) => {
+    .action(async (options: { config: string; json: boolean; remote?: string }) => {
       const { context, output } = contextFor(io, options.json);
-      const result = await (await import('../../app/status.js')).status(context, { configFile: options.config });
+      const result = await (await import('../../app/status.js')).status(context, {
+        configFile: options.config,
+        remote: options.remote,
+      });
       if (output.json) return output.data(result);
       const rows = Object.entries(result.environments).map(([name, env]) => [
         name,

@@ -25,7 +25,7 @@ const relativePath = z
     message: 'must be a path inside the repository',
   });
 
-const environmentSchema = z.strictObject({
+export const environmentSchema = z.strictObject({
   name: z.string().regex(NAME, 'must be a DNS label (lower-case letters, digits, -)'),
   branch: z.string().regex(BRANCH, 'must be a valid Git branch name'),
   overlay: relativePath,

@@ -2,10 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitScratch } from '../../adapters/git/git-scratch.js';
 import { renderOverlay } from '../../adapters/kustomize/render-overlay.js';
-import type { EnvironmentConfig } from '../../core/config/shipway-config.js';
+import type { FollowedEnvironment } from '../../core/stack/app-record.js';
 import { type KubeObject, type ObjectStore, toKubeObject } from './object-store.js';
 
 type Json = Record<string, unknown>;
+
+/** An object's own namespace when it names one other than the environment's. */
+function foreignNamespace(object: unknown, namespace: string): string | undefined {
+  if (!APPLIED.has(String((object as Json).kind))) return undefined;
+  const metadata = (object as Json).metadata as Json | undefined;
+  const own = metadata?.namespace;
+  return typeof own === 'string' && own !== namespace ? own : undefined;
+}
 
 /** The image of a Rollout's first container when it carries no digest. */
 function unpinnedImage(object: unknown): string | undefined {
@@ -30,11 +38,12 @@ export interface SyncState {
 export class GitSync {
   readonly state = new Map<string, SyncState>();
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly scratch: GitScratch,
-    private readonly environments: readonly EnvironmentConfig[],
+    private readonly environments: readonly Pick<FollowedEnvironment, 'name' | 'branch' | 'overlay' | 'namespace'>[],
     private readonly store: ObjectStore,
     private readonly path: string | undefined,
     /** Where each sync exports the branch's tree: inside the state dir, so a killed cluster's leftovers are found. */
@@ -47,33 +56,42 @@ export class GitSync {
     void this.syncAll();
   }
 
-  stop(): void {
+  /** Stops following; resolves once a sync in flight has finished (it applies nothing more). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    await this.busy;
   }
 
   async syncAll(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      for (const env of this.environments) await this.syncOne(env);
-    } finally {
-      this.busy = false;
-    }
+    if (this.busy !== undefined || this.stopped) return;
+    this.busy = (async () => {
+      // One ls-remote for every branch of the app per pass: with several apps in one cluster,
+      // one git process per app and pass instead of one per environment.
+      let heads: Map<string, string> | Error;
+      try {
+        heads = await this.scratch.remoteHeads(this.environments.map((env) => env.branch));
+      } catch (error) {
+        heads = error instanceof Error ? error : new Error(String(error));
+      }
+      for (const env of this.environments) if (!this.stopped) await this.syncOne(env, heads);
+    })().finally(() => {
+      this.busy = undefined;
+    });
+    await this.busy;
   }
 
-  private async syncOne(env: EnvironmentConfig): Promise<void> {
+  private async syncOne(env: GitSync['environments'][number], heads: Map<string, string> | Error): Promise<void> {
     const previous = this.state.get(env.name);
-    let head: string | undefined;
-    try {
-      head = await this.scratch.remoteHead(env.branch);
-    } catch (error) {
+    if (heads instanceof Error) {
       this.state.set(env.name, {
         revision: previous?.revision ?? null,
-        error: error instanceof Error ? error.message : String(error),
+        error: heads.message,
         syncedAt: previous?.syncedAt ?? null,
       });
       return;
     }
+    const head = heads.get(env.branch);
     if (head === undefined || head === previous?.revision) return;
     const dir = await mkdtemp(join(this.workDir, 'shipway-sync-'));
     try {
@@ -81,6 +99,15 @@ export class GitSync {
       await this.scratch.exportTree(head, dir);
       const objects = await renderOverlay(join(dir, env.overlay), this.path);
       const unpinned = objects.map(unpinnedImage).find((image) => image !== undefined);
+      const outside = objects.map((object) => foreignNamespace(object, env.namespace)).find((ns) => ns !== undefined);
+      if (outside !== undefined)
+        // Each app may deploy into its own environments' namespaces only, as an Argo CD
+        // AppProject's `destinations` allow (operator-manual/project-specification): in a stack
+        // shared by several apps, an overlay must not write into another app's namespace.
+        throw new Error(
+          `namespace ${outside} is not permitted: environment ${env.name} deploys into ${env.namespace} only`,
+        );
+      if (this.stopped) return;
       // An overlay that pins no image yet (a new environment branch before its first promotion)
       // would run the base's placeholder name, which no registry has: wait for a pinned one
       // rather than start a revision that can never become ready.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tryLock } from '../../adapters/files/exclusive-lock.js';
 import { processAlive } from '../../adapters/process/process-alive.js';
 import { type ProcessIdentity, sameProcessRunning } from '../../adapters/process/process-stat.js';
 import { ExternalError } from '../../core/errors.js';
@@ -8,6 +9,9 @@ import { PodProcessRecords } from './pod-records.js';
 
 /** Where the cluster keeps its Git scratch repositories and exported trees (not the OS temp dir). */
 export const GIT_WORK_DIR = 'git';
+
+/** Held by the process serving the cluster, for as long as it runs (adapters/files/exclusive-lock.ts). */
+export const CLUSTER_LOCK = 'cluster.lock';
 
 /** What cluster.json says about the process serving the cluster. */
 export interface ClusterProcessInfo {
@@ -37,14 +41,6 @@ export function clusterRunning(info: ClusterProcessInfo): boolean {
   return info.process === undefined ? processAlive(info.pid) : sameProcessRunning(info.pid, info.process);
 }
 
-async function readClusterProcess(stateDir: string): Promise<ClusterProcessInfo | undefined> {
-  try {
-    return JSON.parse(await readFile(join(stateDir, 'cluster.json'), 'utf8')) as ClusterProcessInfo;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * What a cluster that was killed (SIGKILL, OOM, a crash) left behind: its pods, which keep
  * running as their own process groups, and its Git scratch dirs. Returns the pids it killed.
@@ -56,21 +52,26 @@ export async function reapLeftovers(stateDir: string): Promise<number[]> {
 }
 
 /**
- * Before `cluster up` starts anything: makes the state dir private, refuses while another
- * cluster process still serves it, and reaps what a killed one left behind.
+ * Before `cluster up` starts anything: makes the state dir private, takes its lock (held for as
+ * long as the cluster runs, so of two `cluster up` racing for one state dir exactly one starts;
+ * a lock left by a killed cluster is taken over), and reaps what a killed cluster left behind.
  */
-export async function claimStateDir(stateDir: string): Promise<number[]> {
+export async function claimStateDir(stateDir: string): Promise<{ reaped: number[]; release: () => Promise<void> }> {
   await makePrivate(stateDir);
-  const previous = await readClusterProcess(stateDir);
-  // The same process may restart its own cluster (down, then up) on the same state dir.
-  if (previous !== undefined && previous.pid !== process.pid && clusterRunning(previous)) {
+  const lock = await tryLock(join(stateDir, CLUSTER_LOCK), 'cluster');
+  if (!lock.acquired) {
     throw new ExternalError(
       'CLUSTER_RUNNING',
-      `an embedded cluster (pid ${previous.pid}) already runs in ${stateDir}`,
+      `an embedded cluster (pid ${lock.holder.pid}) already runs in ${stateDir}`,
       {
         hint: 'stop it with `shipway cluster down` first, or use another --state-dir',
       },
     );
   }
-  return reapLeftovers(stateDir);
+  try {
+    return { reaped: await reapLeftovers(stateDir), release: lock.release };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }

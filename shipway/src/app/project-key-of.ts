@@ -1,0 +1,15 @@
+import { realpath } from 'node:fs/promises';
+import { runCommand } from '../adapters/process/run-command.js';
+import { projectIdentity, projectKey } from '../core/stack/project-key.js';
+import type { AppContext } from './context.js';
+
+/**
+ * This checkout's key in the local stack (core/stack/project-key.ts): its app and the project
+ * its `origin` names, else its own directory.
+ */
+export async function projectKeyOf(context: AppContext, app: string): Promise<{ key: string; checkout: string }> {
+  const checkout = await realpath(context.cwd).catch(() => context.cwd);
+  const origin = await runCommand('git', ['remote', 'get-url', 'origin'], { cwd: context.cwd });
+  const url = origin.code === 0 ? origin.stdout.trim() : undefined;
+  return { key: projectKey(app, projectIdentity(url, checkout)), checkout };
+}
