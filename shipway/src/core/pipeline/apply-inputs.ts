@@ -1,5 +1,5 @@
+import type { IncludeState } from './ci-model.js';
 import type { CiFile, CiMap, SourceLocation } from './ci-yaml.js';
-import type { IncludeState } from './compose-includes.js';
 import { interpolateConfig } from './interpolate-inputs.js';
 import { resolveInputs } from './spec-inputs.js';
 

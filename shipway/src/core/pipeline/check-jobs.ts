@@ -1,6 +1,6 @@
 import { compileRegex, ExpressionError, parseExpression, parseRegexLiteral } from './ci-expression.js';
+import type { CiJob } from './ci-model.js';
 import { type CiMap, type CiProblem, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
-import type { CiJob } from './load-ci-config.js';
 
 export const JOB_WHEN = ['on_success', 'manual', 'always', 'on_failure', 'delayed', 'never'] as const;
 export type JobWhen = (typeof JOB_WHEN)[number];

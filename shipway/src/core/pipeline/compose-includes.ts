@@ -1,65 +1,12 @@
 import { applyInputs, type GivenInputs } from './apply-inputs.js';
-import type { Variables } from './ci-expression.js';
-import type { ExternalIncludes } from './ci-sources.js';
+import type { IncludeOrigin, IncludeState } from './ci-model.js';
 import { type CiSources, type ExternalRead, repositoryPath } from './ci-sources.js';
-import {
-  type CiFile,
-  type CiMap,
-  type CiProblem,
-  type CiValue,
-  isCiMap,
-  parseCiYaml,
-  type SourceLocation,
-} from './ci-yaml.js';
+import { type CiFile, type CiMap, type CiValue, isCiMap, parseCiYaml, type SourceLocation } from './ci-yaml.js';
 import { deepMerge } from './deep-merge.js';
 import { globToRegExp } from './glob.js';
 import { describeTarget, type IncludeTarget, readIncludeEntry } from './include-entry.js';
 import { includeRulesPass } from './include-rules.js';
-import type { RuleContext } from './match-rules.js';
 import { MAX_INCLUDES } from './yaml-limits.js';
-
-/**
- * What `include` may look at while the config is composed, before any job exists
- * (https://docs.gitlab.com/ci/yaml/includes/#use-variables-with-include): the predefined and
- * project variables (not the file's own `variables:`), for `$VAR` in include entries,
- * `include:rules` and `expand_vars`; and where includes from outside the repository are kept.
- */
-export interface IncludeContext {
-  readonly variables: Variables;
-  readonly rules: RuleContext;
-  readonly external?: ExternalIncludes | undefined;
-  /** Read every include whatever its `rules` say (fetching: any pipeline may need it). */
-  readonly everyInclude?: boolean | undefined;
-}
-
-/** An include that cannot be read offline: one error, which the follow-on problems are folded into. */
-export interface MissingInclude {
-  readonly what: string;
-  readonly hint: string;
-  readonly location: SourceLocation;
-}
-
-/** Which repository a `local:` include reads from: this one, or the project an include came from. */
-export interface IncludeOrigin {
-  readonly sources: CiSources;
-  readonly key: string;
-}
-
-/** What composing one config collects as it reads its files. */
-export interface IncludeState {
-  readonly problems: CiProblem[];
-  /** For each top-level key, the files that write it, the including file last. */
-  readonly origins: Map<string, CiFile[]>;
-  /** The files (and inputs) read so far. */
-  readonly seen: Set<string>;
-  /** Whether any file writes `!reference` (only then is the config walked to resolve them). */
-  references: boolean;
-  readonly context: IncludeContext | undefined;
-  readonly missing: MissingInclude[];
-  /** Includes that failed (bad inputs): what they would define is missing too. */
-  readonly unusable: { readonly what: string; readonly location: SourceLocation }[];
-  readonly notes: string[];
-}
 
 /** The file, `spec:inputs` applied, with what it includes merged under it (the file wins a deep merge). */
 export function composeFile(file: CiFile, origin: IncludeOrigin, state: IncludeState, inputs: GivenInputs): CiMap {

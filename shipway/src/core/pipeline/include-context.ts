@@ -1,5 +1,5 @@
+import type { IncludeContext } from './ci-model.js';
 import type { ExternalIncludes } from './ci-sources.js';
-import type { IncludeContext } from './compose-includes.js';
 import { ExpandedVariables, rawOf } from './pipeline-variables.js';
 import { type PipelineTrigger, predefinedVariables } from './predefined-variables.js';
 

@@ -1,7 +1,7 @@
 import { ExpressionError } from './ci-expression.js';
+import type { IncludeContext } from './ci-model.js';
 import type { CiSources } from './ci-sources.js';
 import { type CiValue, isCiMap } from './ci-yaml.js';
-import type { IncludeContext } from './compose-includes.js';
 import { firstMatchingRule } from './match-rules.js';
 
 const RULE_KEYS = new Set(['if', 'exists', 'changes', 'when']);

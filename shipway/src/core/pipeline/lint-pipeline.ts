@@ -1,5 +1,6 @@
+import type { CiJob } from './ci-model.js';
 import { type CiMap, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
-import type { CiConfig, CiJob } from './load-ci-config.js';
+import type { CiConfig } from './load-ci-config.js';
 import type { PipelinePlan } from './plan-pipeline.js';
 import { SCRIPT_KEYS, scriptLines } from './script-lines.js';
 

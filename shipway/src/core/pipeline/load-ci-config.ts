@@ -1,25 +1,15 @@
+import type { CiJob, IncludeContext, IncludeState } from './ci-model.js';
 import { type CiSources, repositoryPath } from './ci-sources.js';
 import { type CiFile, type CiMap, type CiProblem, isCiMap, parseCiYaml, type SourceLocation } from './ci-yaml.js';
-import { composeFile, type IncludeContext, type IncludeState } from './compose-includes.js';
+import { composeFile } from './compose-includes.js';
 import { applyDefaults, defaultsOf, extendJob, LEGACY_DEFAULTS } from './extend-jobs.js';
 import { foldDependents } from './missing-includes.js';
-import { expandParallel, type ParallelInstance } from './parallel-jobs.js';
+import { expandParallel } from './parallel-jobs.js';
 import { resolveReferences } from './resolve-references.js';
 
+export type { CiJob, IncludeContext } from './ci-model.js';
 export type { CiSourceFile, CiSources, ExternalIncludes } from './ci-sources.js';
 export type { CiProblem } from './ci-yaml.js';
-export type { IncludeContext } from './compose-includes.js';
-
-export interface CiJob {
-  readonly name: string;
-  /** The job after `!reference`, `extends` and `default`. */
-  readonly definition: CiMap;
-  readonly location: SourceLocation;
-  /** Where `key` is written for this job (in the job or what it extends), else the job itself. */
-  keyLocation(key: string): SourceLocation;
-  /** For one instance of a `parallel` job: its index, the total and its matrix variables. */
-  readonly parallel?: ParallelInstance | undefined;
-}
 
 export interface CiConfig {
   readonly globals: CiMap;

@@ -1,7 +1,6 @@
 import { declaredStages, namesOf, stageOf } from './check-jobs.js';
+import type { CiJob, IncludeState } from './ci-model.js';
 import type { CiMap } from './ci-yaml.js';
-import type { IncludeState } from './compose-includes.js';
-import type { CiJob } from './load-ci-config.js';
 
 /** How many job names an error lists before "and N more". */
 const LISTED = 8;

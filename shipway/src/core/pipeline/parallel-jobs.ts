@@ -1,16 +1,5 @@
+import type { CiJob, ParallelInstance } from './ci-model.js';
 import { type CiMap, type CiProblem, type CiValue, isCiMap } from './ci-yaml.js';
-import type { CiJob } from './load-ci-config.js';
-
-/** One instance of a `parallel` job. */
-export interface ParallelInstance {
-  /** The job's name as written (`build`), which `needs` and `dependencies` may name. */
-  readonly job: string;
-  /** 1-based, as CI_NODE_INDEX. */
-  readonly index: number;
-  readonly total: number;
-  /** `parallel:matrix`: this instance's variables. */
-  readonly variables: ReadonlyMap<string, string> | undefined;
-}
 
 /** Entry::Product::Parallel::PARALLEL_LIMIT: at most this many instances per job. */
 const PARALLEL_LIMIT = 200;

@@ -1,9 +1,8 @@
 import { checkRules, type JobWhen, namesOf, stageOf } from './check-jobs.js';
 import { ExpressionError } from './ci-expression.js';
+import type { CiJob, ParallelInstance } from './ci-model.js';
 import { type CiMap, type CiProblem, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
-import type { CiJob } from './load-ci-config.js';
 import { firstMatchingRule, onlyExceptKeeps, type RuleContext } from './match-rules.js';
-import type { ParallelInstance } from './parallel-jobs.js';
 import {
   ExpandedVariables,
   type Layers,

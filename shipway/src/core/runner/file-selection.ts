@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import * as posix from 'node:path/posix';
 import { type CiMap, type CiValue, isCiMap } from '../pipeline/ci-yaml.js';
 import { globToRegExp } from '../pipeline/glob.js';
 
