@@ -15,10 +15,12 @@ interface RunJson {
 }
 
 let clone: RepoClone;
+/** This file's local stack (SHIPWAY_HOME), beside the clone: never the user's own. */
+let home: Record<string, string>;
 const runs: RunJson[] = [];
 
 async function run(...args: string[]): Promise<RunJson> {
-  const result = await shipwayProcess(clone.dir, ['run', '--json', ...args]);
+  const result = await shipwayProcess(clone.dir, ['run', '--json', ...args], home);
   if (result.stdout === '') throw new Error(`shipway run exited ${result.code}: ${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as RunJson;
   runs.push(parsed);
@@ -38,10 +40,11 @@ const version = async (url: string) =>
 
 beforeAll(() => {
   clone = cloneRepo('shipway-run-');
+  home = { SHIPWAY_HOME: join(clone.dir, '..', 'shipway-home') };
 });
 afterAll(async () => {
   if (clone === undefined) return;
-  await shipwayProcess(clone.dir, ['cluster', 'down']);
+  await shipwayProcess(clone.dir, ['cluster', 'down'], home);
   // A failing run leaves its job logs: print the failed ones to explain the failure.
   for (const result of runs)
     for (const job of result.pipelines.flatMap((pipeline) => pipeline.jobs))
@@ -70,6 +73,11 @@ describe('shipway run (npm run pipeline)', () => {
     const answer = await fetch(`${prod?.url}/`);
     expect(await answer.text()).toBe('Hello world');
     expect((await version(prod?.url ?? '')).imageDigest).toBe(digest);
+    // The newcomer's second command agrees with the first: status reads what the run pushed.
+    const status = await shipwayProcess(clone.dir, ['status', '--json'], home);
+    expect(status.code, status.stderr).toBe(0);
+    const pinned = JSON.parse(status.stdout).environments as Record<string, { digest: string | null }>;
+    expect(['dev', 'stage', 'prod'].map((name) => pinned[name]?.digest)).toEqual([digest, digest, digest]);
   }, 1_200_000);
 
   it('a new commit with --approve deploy-prod,rollback-prod: its canary is aborted and prod is back on the first image', async () => {
