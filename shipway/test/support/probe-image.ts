@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import type { RegistryClient } from '../../src/adapters/registry/registry-client.js';
@@ -17,7 +18,8 @@ http
   .listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-async function layer(): Promise<Buffer> {
+/** The layer, gzipped, and its diff_id (the digest of the uncompressed tar, which pulls verify). */
+async function layer(): Promise<{ gzipped: Buffer; diffId: string }> {
   const tar = pack();
   // The host's Node runs the program: the image names it on its PATH, as a base image would.
   tar.entry({ name: 'usr/local/bin/node', type: 'symlink', linkname: process.execPath });
@@ -28,7 +30,8 @@ async function layer(): Promise<Buffer> {
   tar.finalize();
   const chunks: Buffer[] = [];
   for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
-  return gzipSync(Buffer.concat(chunks));
+  const tarball = Buffer.concat(chunks);
+  return { gzipped: gzipSync(tarball), diffId: `sha256:${createHash('sha256').update(tarball).digest('hex')}` };
 }
 
 /**
@@ -36,6 +39,7 @@ async function layer(): Promise<Buffer> {
  * Entrypoint ["node"], Cmd ["probe.js", "from-image-cmd"], WorkingDir /app, and an Env of its own.
  */
 export async function pushProbeImage(client: RegistryClient, repository: string): Promise<string> {
+  const { gzipped, diffId } = await layer();
   const config = bufferBlob(
     Buffer.from(
       JSON.stringify({
@@ -47,11 +51,11 @@ export async function pushProbeImage(client: RegistryClient, repository: string)
           WorkingDir: '/app',
           Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'FROM_IMAGE=image', 'GREETING=from-image'],
         },
-        rootfs: { type: 'layers', diff_ids: [] },
+        rootfs: { type: 'layers', diff_ids: [diffId] },
       }),
     ),
   );
-  const blob = bufferBlob(await layer());
+  const blob = bufferBlob(gzipped);
   for (const item of [config, blob]) await client.uploadBlob(repository, item);
   const manifest = Buffer.from(
     JSON.stringify({
