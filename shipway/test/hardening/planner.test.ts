@@ -524,8 +524,9 @@ stable: {image: {name: "docker:stable"}, services: ["docker:nightly"], script: [
 // Fuzzing: generated configs (random keyword trees, wrong types, deep nesting, mangled text,
 // includes of every kind, spec:inputs) must never make the planner fail with anything but a
 // config error. 10,000 are planned in this process through the core (load, plan, the JSON the CLI
-// prints, lint) and 60 through the CLI (the layer above the core; each costs a command run); each must finish in bounded time. The seeds are fixed, so
-// a failure names the seed that reproduces it.
+// prints, lint) and 60 through the CLI (the layer above the core; each costs a command run);
+// each must finish in bounded time. The seeds are fixed, so a failure names the seed that
+// reproduces it.
 describe('fuzzing: shipway plan never fails with an internal error', () => {
   const FUZZ_CASES = 10_000;
   const CLI_CASES = 60;
