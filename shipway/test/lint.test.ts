@@ -153,3 +153,47 @@ deploy-dev:
     ]);
   });
 });
+
+describe('shipway lint: which jobs deploy comes from declared data, not the job name', () => {
+  const lintJobs = async (jobs: string) =>
+    (await lint(projectWith(`stages: [deploy]\n${jobs}`))).findings.map((f) => `${f.job} ${f.severity} ${f.rule}`);
+
+  it('a job named deploy-x with no environment and no deploy command is not a deploy', async () => {
+    expect(
+      await lintJobs('deploy-x:\n  stage: deploy\n  image: node:24.11.1-bookworm-slim\n  script: [echo hi]\n'),
+    ).toEqual([]);
+  });
+
+  it('a job named ship-it with environment: prod is a deploy (no resource_group: warning)', async () => {
+    expect(
+      await lintJobs(
+        'ship-it:\n  stage: deploy\n  image: node:24.11.1-bookworm-slim\n  environment: prod\n  script: [./ship.sh]\n',
+      ),
+    ).toEqual(['ship-it warning deploy-without-resource-group']);
+  });
+
+  it('environment: {action: access} is no deployment (GitLab environment:action); SHIPWAY_ACTION: deploy and `npx shipway promote "$ENV"` are', async () => {
+    expect(
+      await lintJobs(`check:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  environment: {name: prod, action: access}
+  script: [./check.sh]
+release:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  variables: {SHIPWAY_ACTION: deploy}
+  script: [./release.sh]
+go:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  script: ['npx shipway promote "$TARGET" --dotenv deploy.env']
+`),
+    ).toEqual([
+      'release error deploy-without-environment',
+      'release warning deploy-without-resource-group',
+      'go error deploy-without-environment',
+      'go warning deploy-without-resource-group',
+    ]);
+  });
+});

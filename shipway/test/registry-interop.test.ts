@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../src/adapters/registry/registry-client.js';
+import { ExternalError } from '../src/core/errors.js';
 import { tokenAuth } from '../src/local/registry/registry-auth.js';
 import { createRegistryServer } from '../src/local/registry/registry-server.js';
 import { bufferBlob, imageManifest, randomBlob } from './support/blobs.js';
@@ -86,6 +87,21 @@ describe('shipway client ⇄ CNCF distribution registry (Basic auth)', () => {
     await client.uploadBlob('team/source', layer);
     expect(await client.uploadBlob('team/target', layer, 'team/source')).toBe('mounted');
     expect(await client.blobExists('team/target', layer.digest)).toBe(true);
+  });
+
+  it('a refused manifest names the registry\'s error code and detail (spec.md "Error Codes")', async () => {
+    const client = new RegistryClient(registry.host, { credentials: { username: 'ci', password: 'hunter2' } });
+    const config = bufferBlob(Buffer.from('{"os":"linux"}'));
+    const missing = bufferBlob(Buffer.from('never uploaded'));
+    await client.uploadBlob('team/refused', config);
+    await expect(
+      client.putManifest('team/refused', 'v1', imageManifest(config, missing), OCI_MANIFEST),
+    ).rejects.toMatchObject({
+      code: 'REGISTRY_ERROR',
+      message: expect.stringMatching(
+        new RegExp(`failed: HTTP 400 blob unknown to registry \\(MANIFEST_BLOB_UNKNOWN: ${missing.digest}\\)`),
+      ),
+    });
   });
 
   it('wrong credentials fail with REGISTRY_AUTH and a hint', async () => {
@@ -249,5 +265,62 @@ describe('shipway client ⇄ embedded registry with Bearer tokens', () => {
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('scope="repository:secure/app:pull"');
+  });
+});
+
+describe('shipway client ⇄ a registry whose error bodies are not the OCI shape', () => {
+  // spec.md "Error Codes": a 4XX body MAY be in any format; only a JSON one has the errors shape.
+  let server: Server;
+  let host: string;
+  let answer = { status: 500, type: 'text/plain', body: '' };
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(answer.status, { 'content-type': answer.type });
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    host = `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const listTagsError = async (status: number, type: string, body: string) => {
+    answer = { status, type, body };
+    const error = await new RegistryClient(host).listTags('app').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalError);
+    return error as ExternalError;
+  };
+
+  it('a body that is not JSON: the HTTP status and its text, on one line', async () => {
+    const error = await listTagsError(502, 'text/html', '<html>\n<h1>502 Bad Gateway</h1>\n</html>\n');
+    expect(error.code).toBe('REGISTRY_ERROR');
+    expect(error.message).toBe(`list tags of app on ${host} failed: HTTP 502 <html> <h1>502 Bad Gateway</h1> </html>`);
+  });
+
+  it('JSON of another shape: the HTTP status and the body as it came', async () => {
+    const error = await listTagsError(403, 'application/json', '{"details":"incorrect username or password"}');
+    expect(error.code).toBe('REGISTRY_AUTH');
+    expect(error.message).toBe(
+      `list tags of app on ${host} failed: HTTP 403 {"details":"incorrect username or password"}`,
+    );
+  });
+
+  it('an OCI body: every error, with quotes in the message intact and control characters removed', async () => {
+    const body = JSON.stringify({
+      errors: [
+        { code: 'DENIED', message: 'repository "app" is \u001b[31mlocked\u001b[0m' },
+        { code: 'UNAUTHORIZED', message: '', detail: [{ Type: 'repository', Name: 'app', Action: 'pull' }] },
+      ],
+    });
+    const error = await listTagsError(403, 'application/json', body);
+    expect(error.message).toBe(
+      `list tags of app on ${host} failed: HTTP 403 repository "app" is [31mlocked [0m (DENIED); UNAUTHORIZED: [{"Type":"repository","Name":"app","Action":"pull"}]`,
+    );
+  });
+
+  it('an empty body: the HTTP status alone', async () => {
+    const error = await listTagsError(500, 'text/plain', '');
+    expect(error.message).toBe(`list tags of app on ${host} failed: HTTP 500`);
   });
 });

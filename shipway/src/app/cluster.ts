@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExternalError } from '../core/errors.js';
@@ -12,6 +11,7 @@ import {
   type EnvironmentState,
 } from '../local/cluster/embedded-cluster.js';
 import { claimStateDir, clusterRunning, reapLeftovers } from '../local/cluster/state-dir.js';
+import { REGISTRY_FILE, type RegistryInfo, readClusterInfo, readRegistryInfo } from '../local/cluster/state-files.js';
 import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
 import { fetchClusterApps, fetchClusterStatus } from './environment-summary.js';
@@ -30,11 +30,6 @@ export interface ClusterOptions {
   readonly remote?: string | undefined;
   /** Also serve the embedded registry from this directory (default: the stack's, with the stack's state dir). */
   readonly registryDir?: string | undefined;
-}
-
-/** What `cluster up --registry-dir` adds to the state dir: the registry's address, reused on restart. */
-export interface RegistryInfo {
-  readonly url: string;
 }
 
 /**
@@ -106,29 +101,25 @@ export async function startCluster(
 async function startRegistry(stateDir: string, dir: string) {
   const { createRegistryServer } = await import('../local/registry/registry-server.js');
   const { writeAtomically } = await import('../adapters/fs/write-atomically.js');
-  const file = resolve(stateDir, 'registry.json');
-  const previous = await readFile(file, 'utf8')
-    .then((text) => JSON.parse(text) as RegistryInfo)
-    .catch(() => undefined);
+  // The registry's address from last time, reused on restart.
+  const previous = readRegistryInfo(stateDir);
   const server = await createRegistryServer({ dir });
   const port = previous === undefined ? 0 : Number(new URL(`http://${previous.url}`).port);
   const address = await server
     .listen({ port, host: '127.0.0.1' })
     .catch(() => server.listen({ port: 0, host: '127.0.0.1' }));
   const info: RegistryInfo = { url: new URL(address).host };
-  await writeAtomically(file, JSON.stringify(info));
+  await writeAtomically(resolve(stateDir, REGISTRY_FILE), JSON.stringify(info));
   return server;
 }
 
 async function readInfo(stateDir: string): Promise<ClusterInfo> {
-  try {
-    return JSON.parse(await readFile(resolve(stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
-  } catch (error) {
+  const info = readClusterInfo(stateDir);
+  if (info === undefined)
     throw new ExternalError('CLUSTER_DOWN', `no embedded cluster state in ${stateDir}`, {
-      cause: error,
       hint: 'start it with `shipway cluster up` (or `shipway run`)',
     });
-  }
+  return info;
 }
 
 /** `shipway cluster status`: every app and environment: revision, image, phase, step, pods and URL. */

@@ -1,7 +1,9 @@
+import type { z } from 'zod';
 import type { JsonAnswer } from '../adapters/kubernetes/get-json.js';
 import { ExternalError } from '../core/errors.js';
 import type { AppRegistration, EnvironmentState } from '../local/cluster/embedded-cluster.js';
 import type { ClusterAccess } from './cluster-access.js';
+import { clusterAppsSchema, clusterStatusSchema } from './cluster-answers.js';
 
 export interface EnvironmentSummary {
   readonly environment: string;
@@ -14,15 +16,15 @@ export interface EnvironmentSummary {
 
 /** The embedded cluster's per-environment state (every app's) from its API; `hint` says how to bring it back. */
 export async function fetchClusterStatus(access: ClusterAccess, hint: string): Promise<EnvironmentState[]> {
-  return (await fetchShipway(access, '/shipway/v1/status', hint)) as EnvironmentState[];
+  return fetchShipway(access, '/shipway/v1/status', hint, clusterStatusSchema);
 }
 
 /** The apps the cluster follows, and the records it refused, with why. */
 export async function fetchClusterApps(access: ClusterAccess, hint: string): Promise<AppRegistration[]> {
-  return (await fetchShipway(access, '/shipway/v1/apps', hint)) as AppRegistration[];
+  return fetchShipway(access, '/shipway/v1/apps', hint, clusterAppsSchema);
 }
 
-async function fetchShipway(access: ClusterAccess, path: string, hint: string): Promise<unknown> {
+async function fetchShipway<T>(access: ClusterAccess, path: string, hint: string, schema: z.ZodType<T>): Promise<T> {
   const { api } = access;
   let response: JsonAnswer;
   try {
@@ -38,7 +40,18 @@ async function fetchShipway(access: ClusterAccess, path: string, hint: string): 
     throw new ExternalError('CLUSTER_ERROR', `the embedded cluster at ${api} answered HTTP ${response.status}`, {
       hint,
     });
-  return response.body;
+  const parsed = schema.safeParse(response.body);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  throw new ExternalError(
+    'CLUSTER_PROTOCOL',
+    `the embedded cluster at ${api} answered ${path} with a body shipway cannot read: ${problems.join('; ')}`,
+    {
+      hint: 'a cluster from another shipway version may be running: restart it (`shipway cluster down`, then `shipway cluster up`)',
+    },
+  );
 }
 
 const RESTART_HINT = 'it may have been stopped (`shipway cluster down`); the next `shipway run` starts it again';

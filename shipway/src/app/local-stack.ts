@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '../adapters/process/run-command.js';
@@ -8,8 +8,13 @@ import { ExternalError } from '../core/errors.js';
 import { appRecordOf } from '../core/stack/app-record.js';
 import type { StackPaths } from '../core/stack/stack-paths.js';
 import { registerApp } from '../local/cluster/app-records.js';
-import type { ClusterInfo } from '../local/cluster/embedded-cluster.js';
 import { clusterRunning, makePrivate } from '../local/cluster/state-dir.js';
+import {
+  type ClusterInfo,
+  type RegistryInfo,
+  readClusterInfo,
+  readRegistryInfo,
+} from '../local/cluster/state-files.js';
 import { recordCheckoutStack } from './checkout-stack.js';
 import { clusterAccess } from './cluster-access.js';
 import type { AppContext } from './context.js';
@@ -34,14 +39,6 @@ export interface LocalStack {
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -54,12 +51,13 @@ async function answers(url: string): Promise<boolean> {
 
 interface StackFiles {
   readonly cluster?: ClusterInfo | undefined;
-  readonly registry?: { url: string } | undefined;
+  readonly registry?: RegistryInfo | undefined;
 }
 
+/** The state files `cluster up` writes; a missing one is undefined, a malformed one an ExternalError. */
 const readStack = (stateDir: string): StackFiles => ({
-  cluster: readJson(join(stateDir, 'cluster.json')),
-  registry: readJson(join(stateDir, 'registry.json')),
+  cluster: readClusterInfo(stateDir),
+  registry: readRegistryInfo(stateDir),
 });
 
 /** The cluster process cluster.json names is alive, its API answers with the kubeconfig's token. */

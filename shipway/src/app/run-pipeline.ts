@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { runCommand } from '../adapters/process/run-command.js';
 import { ExternalError } from '../core/errors.js';
+import { rollsBack } from '../core/pipeline/job-intent.js';
 import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
 import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
@@ -77,9 +78,6 @@ export interface RunResult {
 function logName(job: string): string {
   return `${job.replace(/%/g, '%25').replace(/\//g, '%2F')}.log`;
 }
-
-/** A job that undoes a release is never approved by --yes; name it with --approve. */
-const ROLLS_BACK = /rollback|roll-back|abort/i;
 
 /** Group and project variables for the local run: the stack's defaults, then .shipway/variables.env. */
 function outsideVariables(context: AppContext, stack: LocalStack, app: string): Map<string, string> {
@@ -270,7 +268,7 @@ async function execute(
   const approved = new Set<string>();
   const dotenv = new Map<string, ReadonlyMap<string, string>>();
   const approves = (job: PlannedJob) =>
-    approved.has(job.name) || options.approve.includes(job.name) || (options.yes && !ROLLS_BACK.test(job.name));
+    approved.has(job.name) || options.approve.includes(job.name) || (options.yes && !rollsBack(job));
   const hostEnv = hostEnvironment(run.context.env);
   const artifacts = new Map<string, StoredArtifacts>();
   const masked = maskedOutside(run.context, run.outside);

@@ -18,7 +18,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startCluster } from '../../src/app/cluster.js';
+import { ApiServer } from '../../src/local/cluster/api-server.js';
 import type { EmbeddedCluster } from '../../src/local/cluster/embedded-cluster.js';
+import { ObjectStore } from '../../src/local/cluster/object-store.js';
+import { createServingCertificate } from '../../src/local/cluster/serving-certificate.js';
 import { type ClusterFixture, createClusterFixture } from '../support/cluster-fixture.js';
 import { createGitFixture, type GitFixture, git } from '../support/git-fixture.js';
 import { shipway, spawnShipway } from '../support/run-shipway.js';
@@ -484,4 +487,122 @@ describe('a cluster process killed with SIGKILL', () => {
     expect(secondPods.filter(running)).toEqual([]);
     expect(secondScratch.filter((path) => existsSync(path))).toEqual([]);
   }, 300_000);
+});
+
+// State files and answers shipway did not write (a disk that lost a write, a hand edit, a cluster
+// of another version): parsed with a schema, each refused with an ExternalError (exit 3) naming
+// the file or endpoint, never a TypeError (exit 1) or a guess.
+describe('state files and status answers that are not what `cluster up` writes', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const stateDir = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'shipway-state-'));
+    dirs.push(dir);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('`cluster status` with a cluster.json that is not JSON: exit 3, the file named, what to do', async () => {
+    const dir = stateDir({ 'cluster.json': '{"pid": 12' });
+    const run = await shipway(dir, ['cluster', 'status', '--state-dir', dir]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${join(dir, 'cluster.json')} is not JSON`);
+    expect(run.stderr).toContain('delete the file, and start the cluster again');
+    expect(run.stderr).not.toMatch(/TypeError|please report/);
+  });
+
+  it('`cluster down` with a cluster.json of the wrong shape: exit 3, every problem with its path', async () => {
+    const dir = stateDir({ 'cluster.json': JSON.stringify({ pid: '999999999', api: 'nowhere' }) });
+    const run = await shipway(dir, ['cluster', 'down', '--state-dir', dir]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      new RegExp(`${join(dir, 'cluster.json')} is not the state \`cluster up\` writes: pid: .*; api: `),
+    );
+  });
+
+  it('`cluster up` with a registry.json that is not an address: exit 3 before anything listens', async () => {
+    const dir = stateDir({ 'registry.json': 'null' });
+    const registryDir = join(dir, 'registry');
+    const child = spawnShipway(dir, ['cluster', 'up', '--state-dir', dir, '--registry-dir', registryDir]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // A cluster up that started would run until told to stop: stop it, and fail below.
+    const guard = setTimeout(() => child.kill('SIGTERM'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    clearTimeout(guard);
+    expect(code).toBe(3);
+    expect(stderr).toContain(`${join(dir, 'registry.json')} is not the state \`cluster up\` writes: (file): `);
+    expect(existsSync(join(dir, 'cluster.json'))).toBe(false);
+  }, 30_000);
+
+  describe('`cluster status` against a cluster whose answers have another shape', () => {
+    const tls = createServingCertificate(new Date());
+    let answer: unknown = [];
+    const server = new ApiServer(new ObjectStore(), {
+      token: 'state-token',
+      tls,
+      hooks: {
+        extra: new Map<string, () => unknown>([
+          ['/shipway/v1/status', () => answer],
+          ['/shipway/v1/apps', () => []],
+        ]),
+      },
+    });
+    let dir = '';
+    let api = '';
+    beforeAll(async () => {
+      api = await server.listen(0);
+      dir = stateDir({
+        'cluster.json': JSON.stringify({ pid: process.pid, api, urls: {}, apps: {} }),
+        kubeconfig: [
+          'apiVersion: v1',
+          'kind: Config',
+          `clusters: [{name: c, cluster: {server: "${api}", certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}}}]`,
+          'users: [{name: u, user: {token: state-token}}]',
+          'contexts: [{name: c, context: {cluster: c, user: u}}]',
+          'current-context: c',
+          '',
+        ].join('\n'),
+      });
+    });
+    afterAll(() => server.close());
+
+    it('an empty list is read (the fake answers as the cluster does)', async () => {
+      answer = [];
+      const run = await shipway(dir, ['cluster', 'status', '--state-dir', dir]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    });
+
+    it('an object where the environments list should be: exit 3, the endpoint named', async () => {
+      answer = { environments: [] };
+      const run = await shipway(dir, ['cluster', 'status', '--state-dir', dir]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(
+        `the embedded cluster at ${api} answered /shipway/v1/status with a body shipway cannot read: (body): `,
+      );
+    });
+
+    it('an environment with an unknown phase and no pods list: exit 3, the fields named', async () => {
+      answer = [
+        {
+          app: 'a',
+          environment: 'dev',
+          namespace: 'a-dev',
+          url: 'http://127.0.0.1:1',
+          sync: null,
+          rollout: { phase: 'Exploded' },
+        },
+      ];
+      const run = await shipway(dir, ['cluster', 'status', '--state-dir', dir]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(
+        /answered \/shipway\/v1\/status with a body shipway cannot read: 0\.rollout\.name: .*0\.rollout\.namespace: /,
+      );
+    });
+  });
 });

@@ -177,6 +177,20 @@ describe('a stale stack', () => {
   }, 120_000);
 });
 
+describe('a stack whose state files were damaged', () => {
+  it('`shipway run` with a registry.json that is not an address: exit 3 naming the file, no cluster started', async () => {
+    const dir = home('damaged');
+    const repo = repository('damaged-repo', 'damaged', 'damaged-dev');
+    mkdirSync(join(dir, 'cluster'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'cluster', 'registry.json'), 'null');
+    const run = await shipway(repo, ['run', '--yes'], { SHIPWAY_HOME: dir });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${join(dir, 'cluster', 'registry.json')} is not the state \`cluster up\` writes`);
+    expect(clusterProcesses(join(dir, 'cluster'))).toEqual([]);
+    expect(existsSync(join(dir, 'cluster', 'cluster.json'))).toBe(false);
+  }, 120_000);
+});
+
 describe("another user's SHIPWAY_HOME, or one others may write to", () => {
   const root0 = process.getuid?.() === 0;
   it.each([

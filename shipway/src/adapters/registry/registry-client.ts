@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Dispatcher, request } from 'undici';
 import { ExternalError } from '../../core/errors.js';
 import { MANIFEST_MEDIA_TYPES } from '../../core/oci/manifest.js';
+import { describeRegistryError } from '../../core/oci/registry-error-body.js';
 import { parseChallenge } from '../../core/oci/www-authenticate.js';
 
 export interface RegistryCredentials {
@@ -242,7 +243,7 @@ export class RegistryClient {
   private async expect(response: Dispatcher.ResponseData, ok: readonly number[], what: string): Promise<void> {
     if (ok.includes(response.statusCode)) return;
     const text = await response.body.text().catch(() => '');
-    const detail = /"message"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? text.slice(0, 200);
+    const detail = describeRegistryError(text);
     const auth = response.statusCode === 401 || response.statusCode === 403;
     throw new ExternalError(
       auth ? 'REGISTRY_AUTH' : 'REGISTRY_ERROR',

@@ -1,5 +1,6 @@
 import type { CiJob } from './ci-model.js';
 import { type CiMap, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
+import { deploys } from './job-intent.js';
 import type { CiConfig } from './load-ci-config.js';
 import type { PipelinePlan } from './plan-pipeline.js';
 import { SCRIPT_KEYS, scriptLines } from './script-lines.js';
@@ -104,7 +105,8 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
 
   const writes = writtenEnvironments(d, input.environments);
   const target = targetEnvironment(job, input);
-  const deploys = writes.size > 0 || /^deploy\b/i.test(job.name);
+  // Declared data, not the job's name: what it writes, its environment:, SHIPWAY_ACTION, its shipway commands.
+  const deploying = writes.size > 0 || deploys(job);
   if (target !== undefined) {
     for (const [written, how] of writes)
       if (written !== target)
@@ -115,13 +117,13 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
           'script',
         );
   }
-  if (deploys && d.environment === undefined)
+  if (deploying && d.environment === undefined)
     finding(
       'error',
       'deploy-without-environment',
       'deploys without environment: (no deployment history, no protected environment, no rollback in GitLab)',
     );
-  if (deploys && d.resource_group === undefined)
+  if (deploying && d.resource_group === undefined)
     finding(
       'warning',
       'deploy-without-resource-group',

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../../adapters/fs/write-atomically.js';
-import { type ProcessIdentity, processStat } from '../../adapters/process/process-stat.js';
+import { processStat } from '../../adapters/process/process-stat.js';
 import { ApiServer } from './api-server.js';
 import { AppFollowers } from './app-followers.js';
 import { readAppRecords } from './app-records.js';
@@ -11,6 +11,7 @@ import { ObjectStore } from './object-store.js';
 import { PodRuntime } from './pod-runtime.js';
 import { createServingCertificate, type ServingCertificate } from './serving-certificate.js';
 import { GIT_WORK_DIR, makePrivate, writePrivateFile } from './state-dir.js';
+import { CLUSTER_FILE, type ClusterInfo, readClusterInfo } from './state-files.js';
 
 export type { AppRegistration, EnvironmentState } from './app-followers.js';
 
@@ -26,16 +27,7 @@ export interface ClusterOptions {
   readonly onDown?: () => Promise<unknown>;
 }
 
-export interface ClusterInfo {
-  readonly pid: number;
-  /** Tells the cluster process apart from a later one reusing its pid (Linux; absent elsewhere). */
-  readonly process?: ProcessIdentity | undefined;
-  readonly api: string;
-  /** The primary app's environment URLs (empty when `cluster up` ran outside a repository). */
-  readonly urls: Record<string, string>;
-  /** Every followed app's environment URLs, by app; stable across restarts while the ports are free. */
-  readonly apps: Record<string, Record<string, string>>;
-}
+export type { ClusterInfo } from './state-files.js';
 
 /**
  * The embedded cluster: the API server, Git sync (the Argo CD part) for every app registered in
@@ -80,10 +72,8 @@ export class EmbeddedCluster {
 
   async up(): Promise<ClusterInfo> {
     const { stateDir } = this.options;
-    const previous = await readFile(join(stateDir, 'cluster.json'), 'utf8')
-      .then((text) => JSON.parse(text) as Partial<ClusterInfo>)
-      .catch(() => undefined);
     await makePrivate(stateDir);
+    const previous = readClusterInfo(stateDir);
     await this.store.load();
     // The last port when it is free (kubeconfigs copied elsewhere keep working), else a new one.
     const apiUrl =
@@ -129,7 +119,7 @@ export class EmbeddedCluster {
     const apps = this.followers?.urls() ?? {};
     const primary = this.options.primary === undefined ? undefined : apps[this.options.primary];
     const info: ClusterInfo = { pid: process.pid, process: own, api: this.api.url, urls: primary ?? {}, apps };
-    await writeAtomically(join(this.options.stateDir, 'cluster.json'), JSON.stringify(info, null, 2));
+    await writeAtomically(join(this.options.stateDir, CLUSTER_FILE), JSON.stringify(info, null, 2));
     this.info = info;
     return info;
   }
