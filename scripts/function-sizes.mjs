@@ -22,7 +22,9 @@ for (const file of files) {
       const end = source.getLineAndCharacterOfPosition(node.end).line;
       const length = end - start + 1;
       if (length > 60) {
-        const name = node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
+        const name =
+          node.name?.getText(source) ??
+          (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
         found.push({ file: `${file}:${start + 1}`, kind: 'function', name, lines: length });
       }
     }
@@ -31,5 +33,9 @@ for (const file of files) {
   visit(source);
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(found, null, 2));
-else for (const entry of found) console.log(`${entry.kind.padEnd(8)} ${String(entry.lines).padStart(4)}  ${entry.file}${entry.name ? ` ${entry.name}` : ''}`);
+else
+  for (const entry of found)
+    console.log(
+      `${entry.kind.padEnd(8)} ${String(entry.lines).padStart(4)}  ${entry.file}${entry.name ? ` ${entry.name}` : ''}`,
+    );
 process.exitCode = found.length > 0 ? 1 : 0;
