@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,29 @@ async function buildTool(): Promise<Built> {
   return JSON.parse(run.stdout) as Built;
 }
 
+/** One program run to its end, without blocking this process (the test's Git server answers in it). */
+function runProgram(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<ImageRun & { error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', (error) => resolve({ status: null, stdout, stderr: String(error), error }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+interface ImageRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
  * Runs a program of the unpacked image with its root as `/`, as a container runtime would: in a
  * user and mount namespace (no privileges needed where user namespaces are allowed) with the
@@ -54,7 +77,7 @@ async function buildTool(): Promise<Built> {
  * host's filesystem but /dev is visible, so the image's own Node, modules and libraries are the
  * only ones there are.
  */
-function inImage(argv: string[]): { status: number | null; stdout: string; stderr: string } {
+async function inImage(argv: string[]): Promise<ImageRun> {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
   mkdirSync(join(rootfs, 'dev'), { recursive: true });
   const withDev = 'mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"';
@@ -62,10 +85,10 @@ function inImage(argv: string[]): { status: number | null; stdout: string; stder
     ['unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', withDev, rootfs, ...argv]],
     ['chroot', [rootfs, ...argv]],
   ];
-  let last = { status: null as number | null, stdout: '', stderr: 'no way to change the root directory here' };
+  let last: ImageRun = { status: null, stdout: '', stderr: 'no way to change the root directory here' };
   for (const [program, args] of attempts) {
-    const result = spawnSync(program, args, { env, encoding: 'utf8' });
-    last = { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? String(result.error) };
+    const result = await runProgram(program, args, env);
+    last = { status: result.status, stdout: result.stdout, stderr: result.stderr };
     if (result.error === undefined && !/unshare failed|cannot change root|Operation not permitted/.test(last.stderr))
       return last;
   }
@@ -118,12 +141,12 @@ describe('shipway image build-tool', () => {
     expect(built.ref).toBe(`${host}/platform/shipway/shipway:${version}@${built.digest}`);
   });
 
-  it('pulled and unpacked, `shipway --version` runs from the image root alone', () => {
+  it('pulled and unpacked, `shipway --version` runs from the image root alone', async () => {
     // The image's own files: npm's global layout for its Node, and no host node_modules above it.
     expect(existsSync(join(rootfs, built.paths.package, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(rootfs, built.paths.package, 'node_modules/commander/package.json'))).toBe(true);
     expect(lstatSync(join(rootfs, built.paths.bin)).isSymbolicLink()).toBe(true);
-    const run = inImage([built.paths.bin, '--version']);
+    const run = await inImage([built.paths.bin, '--version']);
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe(built.versions.shipway);
     expect(run.status).toBe(0);
@@ -132,19 +155,19 @@ describe('shipway image build-tool', () => {
     );
   });
 
-  it("`npx shipway` finds the image's shipway as a global package, without the registry", () => {
-    const run = inImage(['/bin/sh', '-c', 'cd /tmp && npx --offline shipway --version']);
+  it("`npx shipway` finds the image's shipway as a global package, without the registry", async () => {
+    const run = await inImage(['/bin/sh', '-c', 'cd /tmp && npx --offline shipway --version']);
     expect(run.stdout.trim(), run.stderr).toBe(built.versions.shipway);
   });
 
   it("its git runs, and talks HTTP to a Git server with the image's own helpers", async () => {
-    expect(inImage(['/usr/bin/git', '--version']).stdout.trim()).toBe(`git version ${built.versions.git}`);
+    expect((await inImage(['/usr/bin/git', '--version'])).stdout.trim()).toBe(`git version ${built.versions.git}`);
     const projects = join(root, 'git');
     git(root, 'init', '--quiet', '--bare', '--initial-branch=main', join(projects, 'hello.git'));
     git(join(projects, 'hello.git'), 'config', 'http.receivepack', 'true');
     gitServer = await startGitHttpServer(projects, 'secret-password');
     const url = gitServer.url.replace('://', '://ci:secret-password@');
-    const run = inImage(['/usr/bin/git', 'ls-remote', `${url}/hello.git`]);
+    const run = await inImage(['/usr/bin/git', 'ls-remote', `${url}/hello.git`]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
