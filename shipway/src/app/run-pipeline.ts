@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { runCommand } from '../adapters/process/run-command.js';
-import { ExternalError } from '../core/errors.js';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
+import { remoteBranchHeads } from '../adapters/git/remote-branch-heads.js';
 import { type PipelinePlan, type PlannedJob, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
 import { type JobState, type PipelineStatus, pipelineStatus, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
@@ -15,6 +15,7 @@ import type { StoredArtifacts } from './job-artifacts.js';
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
 import { recordPipeline } from './pipeline-record-file.js';
+import { pushHead } from './push-head.js';
 import { repositoryFile, repositorySources } from './repository-sources.js';
 import { hostEnvironment, parseDotenv, runJob } from './run-job.js';
 
@@ -100,46 +101,6 @@ function maskedOutside(context: AppContext, outside: ReadonlyMap<string, string>
   return existsSync(file) ? maskedValues(readFileSync(file, 'utf8'), outside, file) : [];
 }
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const result = await runCommand(
-    'git',
-    ['-c', 'user.name=shipway pipeline', '-c', 'user.email=pipeline@shipway.local', ...args],
-    { cwd },
-  );
-  if (result.code !== 0) throw new ExternalError('GIT_FAILED', `git ${args.join(' ')}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
-
-/**
- * "Pushes" this checkout's HEAD to `ref` on the local GitLab remote, as merging into the branch
- * would: the branch keeps its own history (the GitOps commits shipway made on it) and takes
- * the new code; on a conflict the branch's side wins (its kustomization pins its own image).
- */
-async function pushHead(context: AppContext, stack: LocalStack, workspace: string, ref: string): Promise<string> {
-  const head = await git(context.cwd, 'rev-parse', 'HEAD');
-  if (!existsSync(join(workspace, '.git'))) await git(context.cwd, 'clone', '--quiet', stack.remote, workspace);
-  await git(workspace, 'fetch', '--quiet', context.cwd, 'HEAD');
-  const exists =
-    (await runCommand('git', ['-C', workspace, 'ls-remote', '--heads', 'origin', ref])).stdout.trim() !== '';
-  if (exists) {
-    await git(workspace, 'fetch', '--quiet', 'origin', ref);
-    await git(workspace, 'checkout', '--quiet', '--force', '-B', ref, 'FETCH_HEAD');
-    await git(
-      workspace,
-      'merge',
-      '--quiet',
-      '--no-edit',
-      '-X',
-      'ours',
-      '-m',
-      `Merge ${head.slice(0, 8)} into ${ref}`,
-      head,
-    );
-  } else await git(workspace, 'checkout', '--quiet', '--force', '-B', ref, head);
-  await git(workspace, 'push', '--quiet', 'origin', `HEAD:refs/heads/${ref}`);
-  return git(workspace, 'rev-parse', 'HEAD');
-}
-
 /**
  * `shipway run`: the repository's .gitlab-ci.yml on this machine. For each ref (by default the
  * environment branches in order, the original's dev → stage → prod flow) it pushes HEAD to the
@@ -176,10 +137,10 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   const statuses = pipelines.map((pipeline) => pipeline.status);
   const status = statuses.includes('failed') ? 'failed' : statuses.includes('blocked') ? 'blocked' : 'success';
   const heads: Record<string, string> = {};
-  const listed = await runCommand('git', ['ls-remote', '--heads', stack.remote]);
+  const branches = await remoteBranchHeads(stack.remote);
   for (const env of config.environments) {
-    const line = listed.stdout.split('\n').find((entry) => entry.endsWith(`\trefs/heads/${env.branch}`));
-    if (line !== undefined) heads[env.name] = line.split('\t')[0] ?? '';
+    const sha = branches.get(env.branch);
+    if (sha !== undefined) heads[env.name] = sha;
   }
   const environments = await environmentSummary(clusterAccess(stack.kubeconfig), heads, undefined, config.app);
   return { stack, pipelines, status, environments, ms: Date.now() - started };
@@ -197,8 +158,8 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
   const started = Date.now();
   const workspace = join(run.dir, 'work');
   mkdirSync(run.dir, { recursive: true });
-  const sha = await pushHead(context, run.stack, workspace, run.ref);
-  const message = await git(workspace, 'log', '-1', '--format=%B');
+  const sha = await pushHead(context.cwd, run.stack.remote, workspace, run.ref);
+  const message = await new GitCheckout(workspace).message('HEAD');
   const sources = repositorySources(workspace);
   const trigger = {
     branch: run.ref,
