@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitCheckout } from '../src/adapters/git/git-checkout.js';
+import { initBareRepository } from '../src/adapters/git/init-bare-repository.js';
 import { remoteBranchHeads } from '../src/adapters/git/remote-branch-heads.js';
 import { pushHead } from '../src/app/push-head.js';
 import { git } from './support/git-fixture.js';
@@ -99,5 +100,23 @@ describe('GitCheckout facts', () => {
     expect(await checkout.currentBranch()).toBeUndefined();
     expect(await checkout.originDefaultBranch()).toBeUndefined();
     expect(await checkout.remoteUrl('origin')).toBeUndefined();
+  });
+});
+
+describe('initBareRepository', () => {
+  it('makes a bare repository on main, and a second run at once leaves it as it is', async () => {
+    const path = join(root, 'stand-in', 'project.git');
+    await Promise.all([initBareRepository(path), initBareRepository(path)]);
+    expect(git(path, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
+    expect(git(path, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+  });
+
+  it('says which path git could not initialise', async () => {
+    const file = join(root, 'not-a-dir');
+    writeFileSync(file, '');
+    await expect(initBareRepository(join(file, 'x.git'))).rejects.toMatchObject({
+      code: 'GIT_FAILED',
+      message: expect.stringContaining(`git init ${join(file, 'x.git')}: `),
+    });
   });
 });
