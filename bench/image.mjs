@@ -43,7 +43,7 @@ const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 try {
   // The base both builds use: this machine's Node, published once to the registry; then the
   // layout is cleared so shipway's cold build starts with no cache at all.
-  const { publishHostBase } = await import('../shipway/dist/app/image-build.js');
+  const { publishHostBase } = await import('../shipway/dist/app/publish-host-base.js');
   const baseRef = await publishHostBase({ cwd: repo, env, progress: () => {} }, `${host}/hello`);
   rmSync(join(repo, '.shipway/oci'), { recursive: true, force: true });
 

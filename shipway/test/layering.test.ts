@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/git-fixture.js';
 
@@ -79,5 +79,62 @@ describe('layering (dependency-cruiser)', () => {
       'shipway/src/cli/main.ts': "import { use } from '../app/use.js';\nexport const main = use;\n",
     });
     expect(result.code, result.output).toBe(0);
+  });
+});
+
+// Issue 15: adapters/git is the one place that starts git, so its environment (GIT_ASKPASS,
+// GIT_TERMINAL_PROMPT=0, the identity) is decided once. dependency-cruiser sees imports, not a
+// program name passed to spawn, so this scan does it: a call that starts a program (runCommand,
+// spawn, execFile, exec and their Sync forms) whose first argument is the string `git` or a path
+// ending in /git. A program name held in a variable first is out of its reach.
+const GIT_SPAWN =
+  /\b(?:runCommand|spawn|spawnSync|execFile|execFileSync|exec|execSync)\s*\(\s*(['"`])(?:[^'"`]*\/)?git(?:\1|\s)/;
+const GIT_ADAPTER = 'shipway/src/adapters/git/';
+
+function gitSpawners(root: string): string[] {
+  const src = join(root, 'shipway/src');
+  return readdirSync(src, { recursive: true })
+    .map((name) =>
+      relative(root, join(src, String(name)))
+        .split('\\')
+        .join('/'),
+    )
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.startsWith(GIT_ADAPTER))
+    .filter((file) => GIT_SPAWN.test(readFileSync(join(root, file), 'utf8')))
+    .sort();
+}
+
+describe('only adapters/git starts git', () => {
+  it("this repository's source starts git nowhere else", () => {
+    expect(gitSpawners(REPO_ROOT)).toEqual([]);
+  });
+
+  it('the scan finds each way of starting git outside adapters/git, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shipway-git-spawn-'));
+    dirs.push(dir);
+    const files: Record<string, string> = {
+      'shipway/src/app/run-command.ts': "await runCommand('git', ['status'], { cwd });\n",
+      'shipway/src/app/multi-line.ts': "await runCommand(\n    'git',\n    ['-c', 'user.name=x'],\n);\n",
+      'shipway/src/cli/spawn.ts': 'spawn("git", ["fetch"]);\n',
+      'shipway/src/local/exec-file.ts': "execFileSync('/usr/bin/git', ['log']);\n",
+      'shipway/src/app/exec.ts': 'exec(`git rev-parse HEAD`);\n',
+      // Not git, or git through the adapter: allowed.
+      'shipway/src/app/other-program.ts':
+        "await runCommand('gitleaks', ['detect']);\nawait runCommand('npm', ['ci']);\n",
+      'shipway/src/app/through-adapter.ts': "await runGit(['status']);\nconst dir = 'git';\n",
+      'shipway/src/adapters/git/run-git.ts': "spawn('git', args);\n",
+      'shipway/src/core/a.test.ts': "execFileSync('git', ['init']);\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    expect(gitSpawners(dir)).toEqual([
+      'shipway/src/app/exec.ts',
+      'shipway/src/app/multi-line.ts',
+      'shipway/src/app/run-command.ts',
+      'shipway/src/cli/spawn.ts',
+      'shipway/src/local/exec-file.ts',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
 import type { GitCredentials, GitIdentity } from '../adapters/git/git-scratch.js';
-import { runCommand } from '../adapters/process/run-command.js';
 import { chooseGitRemote, type RemoteSource, runsInCi } from '../core/config/choose-git-remote.js';
 import { ConfigError } from '../core/errors.js';
 import { readCheckoutStack } from './checkout-stack.js';
@@ -22,13 +22,13 @@ export async function resolveRemote(context: AppContext, configured: string): Pr
     /^[a-z][a-z0-9+.-]*:\/\//i.test(configured) || /[/\\]/.test(configured) || configured.startsWith('.');
   let location = configured;
   if (!looksLikeLocation) {
-    const result = await runCommand('git', ['remote', 'get-url', configured], { cwd: context.cwd });
-    if (result.code !== 0) {
+    const url = await new GitCheckout(context.cwd).remoteUrl(configured);
+    if (url === undefined) {
       throw new ConfigError(`git remote ${JSON.stringify(configured)} is not configured in ${context.cwd}`, {
         hint: 'set git.remote in shipway.yaml to a remote name, URL or path',
       });
     }
-    location = result.stdout.trim();
+    location = url;
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     return {

@@ -1,23 +1,22 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { collectInputs } from '../adapters/image/app-layers.js';
+import { OciLayout } from '../adapters/image/oci-layout.js';
 import { runCommand } from '../adapters/process/run-command.js';
 import { imageRepository } from '../core/config/shipway-config.js';
 import { ExternalError } from '../core/errors.js';
+import { inputTag } from '../core/image/input-hash.js';
 import { parseImageRef } from '../core/image-ref.js';
 import { locate } from '../core/oci/normalize-reference.js';
 import type { AppContext } from './context.js';
-import { collectInputs, inputTag, OciLayout, publishHostBase } from './image-build.js';
+import type { ImageBuildOptions, ImageBuildResult } from './image-build-options.js';
 import { imageProvenance } from './image-provenance.js';
-import {
-  type ImageBuildOptions,
-  type ImageBuildResult,
-  publishedContentTag,
-  pushFromLayout,
-  reusePublished,
-  writeDotenv,
-} from './image-publish.js';
 import { loadShipwayConfig } from './load-config.js';
+import { publishHostBase } from './publish-host-base.js';
+import { publishedContentTag, reusePublished } from './published-content-tag.js';
+import { pushFromLayout } from './push-from-layout.js';
+import { writeDotenv } from './write-dotenv.js';
 
 function isLoopback(reference: string): boolean {
   return /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(reference);

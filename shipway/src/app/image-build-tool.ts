@@ -13,7 +13,7 @@ import { sourceDateEpoch } from '../core/image/provenance.js';
 import { isValidTag, parseImageRef } from '../core/image-ref.js';
 import { locate } from '../core/oci/normalize-reference.js';
 import type { AppContext } from './context.js';
-import { pushFromLayout } from './image-publish.js';
+import { pushFromLayout } from './push-from-layout.js';
 
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 

@@ -12,26 +12,17 @@ import { imageRepository, type ShipwayConfig } from '../core/config/shipway-conf
 import { ConfigError, ExternalError, UsageError } from '../core/errors.js';
 import { type AssembledImage, assembleImage, type LayerDescriptor } from '../core/image/assemble-image.js';
 import { inputTag } from '../core/image/input-hash.js';
-import { sourceDateEpoch } from '../core/image/provenance.js';
 import { type ImageRef, isValidTag, parseImageRef } from '../core/image-ref.js';
-import { MEDIA } from '../core/oci/manifest.js';
 import { locate } from '../core/oci/normalize-reference.js';
+import { clientFor } from './client-for.js';
 import type { AppContext } from './context.js';
-import { imageProvenance } from './image-provenance.js';
-import {
-  clientFor,
-  type ImageBuildOptions,
-  type ImageBuildResult,
-  publishedContentTag,
-  pushFromLayout,
-  reusePublished,
-  writeDotenv,
-} from './image-publish.js';
-import { loadShipwayConfig } from './load-config.js';
-
-export { DEFAULT_BASE } from './defaults.js';
-
 import { DEFAULT_BASE } from './defaults.js';
+import type { ImageBuildOptions, ImageBuildResult } from './image-build-options.js';
+import { imageProvenance } from './image-provenance.js';
+import { loadShipwayConfig } from './load-config.js';
+import { publishedContentTag, reusePublished } from './published-content-tag.js';
+import { pushFromLayout } from './push-from-layout.js';
+import { writeDotenv } from './write-dotenv.js';
 
 async function compile(context: AppContext, dir: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
@@ -163,34 +154,3 @@ async function assemble(
   });
   return { image, base, layers };
 }
-
-/**
- * Publishes the `--base host` runtime as an image of its own (`<repository>-base:host-node<v>`),
- * so tools that pull a base by reference, such as `buildah bud`, can build on it.
- */
-export async function publishHostBase(context: AppContext, repositoryText: string): Promise<string> {
-  const layout = new OciLayout(join(context.cwd, '.shipway/oci'));
-  await layout.init();
-  // Made from this machine, not from the repository: the same Node gives the same base.
-  const time = sourceDateEpoch(context.env.SOURCE_DATE_EPOCH) ?? 0;
-  const base = await hostBase(layout, time, new Date(time * 1000).toISOString());
-  const config = Buffer.from(JSON.stringify({ ...base.config, config: { ...base.config.config, Cmd: ['node'] } }));
-  const configDigest = await layout.writeBlob(config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA.ociManifest,
-      config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: config.length },
-      layers: base.layers.map((layer) => ({ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size })),
-    }),
-  );
-  const digest = await layout.writeBlob(manifest);
-  const tag = `host-node${process.versions.node}`;
-  await layout.tagManifest(tag, digest, manifest.length);
-  const target = locate(parseImageRef(`${repositoryText}-base`));
-  await pushFromLayout(context, layout, target, digest, tag);
-  return `${repositoryText}-base:${tag}@${digest}`;
-}
-
-export type { ImageBuildOptions, ImageBuildResult } from './image-publish.js';
-export { clientFor, collectInputs, inputTag, OciLayout, pushFromLayout, writeDotenv };

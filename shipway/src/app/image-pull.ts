@@ -5,8 +5,8 @@ import { unpackImage } from '../adapters/image/unpack-image.js';
 import { UsageError } from '../core/errors.js';
 import { formatImageRef, parseImageRef } from '../core/image-ref.js';
 import { locate } from '../core/oci/normalize-reference.js';
+import { clientFor } from './client-for.js';
 import type { AppContext } from './context.js';
-import { clientFor } from './image-build.js';
 
 export interface ImagePullOptions {
   readonly reference: string;

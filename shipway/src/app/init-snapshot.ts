@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
-import { runCommand } from '../adapters/process/run-command.js';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
 import type { EntryKind, RepositorySnapshot } from '../core/init/init-facts.js';
 
 /** Bounds on what init reads to find the port and health routes: a repository is outside data. */
@@ -53,8 +53,7 @@ async function collectSources(root: string, first: readonly string[]): Promise<R
 }
 
 async function originUrl(cwd: string): Promise<string | undefined> {
-  const result = await runCommand('git', ['remote', 'get-url', 'origin'], { cwd }).catch(() => undefined);
-  const url = result?.code === 0 ? result.stdout.trim() : '';
+  const url = await new GitCheckout(cwd).remoteUrl('origin').catch(() => undefined);
   return url === '' ? undefined : url;
 }
 

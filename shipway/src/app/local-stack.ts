@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand } from '../adapters/process/run-command.js';
+import { initBareRepository } from '../adapters/git/init-bare-repository.js';
 import type { ShipwayConfig } from '../core/config/shipway-config.js';
 import { ExternalError } from '../core/errors.js';
 import { appRecordOf } from '../core/stack/app-record.js';
@@ -83,8 +83,7 @@ async function standIn(paths: StackPaths, key: string): Promise<string> {
   mkdirSync(paths.gitlab, { recursive: true, mode: 0o700 });
   if (existsSync(join(remote, 'HEAD'))) return remote;
   // git init on an existing repository only re-initialises it: two first runs at once are fine.
-  const init = await runCommand('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-  if (init.code !== 0) throw new ExternalError('GIT_FAILED', `git init ${remote}: ${init.stderr.trim()}`);
+  await initBareRepository(remote);
   return remote;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { runCommand } from '../adapters/process/run-command.js';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
 import { UsageError } from '../core/errors.js';
 import type { CiMap } from '../core/pipeline/ci-yaml.js';
 import { type CiConfig, readMainFile } from '../core/pipeline/load-ci-config.js';
@@ -50,20 +50,14 @@ async function environmentBranches(context: AppContext): Promise<string[]> {
 
 /** The commit, its message and the default branch, from Git when the directory is a repository. */
 async function gitFacts(cwd: string): Promise<{ sha: string; message: string; defaultBranch: string | undefined }> {
-  const [log, head] = await Promise.all([
-    runCommand('git', ['log', '-1', '--format=%H%n%B'], { cwd }).catch(() => undefined),
-    runCommand('git', ['symbolic-ref', '--short', 'refs/remotes/origin/HEAD'], { cwd }).catch(() => undefined),
-  ]);
-  if (log === undefined || log.code !== 0) return { sha: '0'.repeat(40), message: '', defaultBranch: undefined };
-  const [sha = '', ...message] = log.stdout.split('\n');
-  const defaultBranch = head?.code === 0 ? head.stdout.trim().replace(/^origin\//, '') : undefined;
-  return { sha, message: message.join('\n').trim(), defaultBranch };
+  const checkout = new GitCheckout(cwd);
+  const [last, defaultBranch] = await Promise.all([checkout.lastCommit(), checkout.originDefaultBranch()]);
+  if (last === undefined) return { sha: '0'.repeat(40), message: '', defaultBranch: undefined };
+  return { ...last, defaultBranch };
 }
 
 export async function currentBranch(cwd: string): Promise<string | undefined> {
-  const result = await runCommand('git', ['branch', '--show-current'], { cwd }).catch(() => undefined);
-  const branch = result?.stdout.trim();
-  return branch === undefined || branch === '' ? undefined : branch;
+  return new GitCheckout(cwd).currentBranch();
 }
 
 export async function triggerFor(context: AppContext, options: PlanCiOptions): Promise<PipelineTrigger> {

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { runCommand } from '../adapters/process/run-command.js';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
 import { projectIdentity, projectKey } from '../core/stack/project-key.js';
 import type { AppContext } from './context.js';
 
@@ -9,7 +9,6 @@ import type { AppContext } from './context.js';
  */
 export async function projectKeyOf(context: AppContext, app: string): Promise<{ key: string; checkout: string }> {
   const checkout = await realpath(context.cwd).catch(() => context.cwd);
-  const origin = await runCommand('git', ['remote', 'get-url', 'origin'], { cwd: context.cwd });
-  const url = origin.code === 0 ? origin.stdout.trim() : undefined;
+  const url = await new GitCheckout(context.cwd).remoteUrl('origin');
   return { key: projectKey(app, projectIdentity(url, checkout)), checkout };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GitCheckout } from '../adapters/git/git-checkout.js';
 import { MaskedLog } from '../adapters/process/masked-log.js';
-import { runCommand } from '../adapters/process/run-command.js';
 import { runShellScript } from '../adapters/process/run-shell-script.js';
 import { type CiMap, type CiValue, isCiMap } from '../core/pipeline/ci-yaml.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
@@ -119,9 +119,8 @@ function readDotenv(job: PlannedJob, workspace: string): Map<string, string> {
  * and caches kept. The log never holds a secret variable's value or a masked one's.
  */
 export async function runJob(job: PlannedJob, context: JobContext): Promise<JobResult> {
-  const git = (...args: string[]) => runCommand('git', ['-C', context.workspace, ...args]);
-  await git('checkout', '--quiet', '--force', context.sha);
-  await git('clean', '--quiet', '-ffdx');
+  const checkout = new GitCheckout(context.workspace);
+  await checkout.resetTo(context.sha);
   const variables = jobVariables(job, context);
   const env = jobEnvironment(job, context, variables);
   const log = new MaskedLog(context.logFile, [...secretsIn(env), ...context.masked]);
@@ -148,7 +147,7 @@ export async function runJob(job: PlannedJob, context: JobContext): Promise<JobR
     }
     const succeeded = exitCode === 0;
     if (artifactSelection(job.definition)?.untracked === true || specs.some((spec) => spec.untracked))
-      untracked = (await git('ls-files', '--others', '-z')).stdout.split('\0').filter(Boolean);
+      untracked = await checkout.untrackedFiles();
     const artifacts = collectArtifacts(
       job.definition,
       {

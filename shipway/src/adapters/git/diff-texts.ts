@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ExternalError } from '../../core/errors.js';
-import { runCommand } from '../process/run-command.js';
+import { runGit } from './run-git.js';
 
 /**
  * A unified diff of two texts by `git diff --no-index` (exit 1 means "they differ"), labelled
@@ -18,8 +18,7 @@ export async function diffTexts(name: string, before: string, after: string, par
       await mkdir(dirname(join(dir, side, name)), { recursive: true });
       await writeFile(join(dir, side, name), text);
     }
-    const result = await runCommand(
-      'git',
+    const result = await runGit(
       ['diff', '--no-index', '--no-color', '--no-ext-diff', '--no-prefix', '-U3', '--', `a/${name}`, `b/${name}`],
       { cwd: dir },
     );

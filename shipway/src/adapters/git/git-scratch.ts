@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalError } from '../../core/errors.js';
-import { runCommand } from '../process/run-command.js';
+import { runGit } from './run-git.js';
 
 export interface GitCredentials {
   readonly username: string;
@@ -186,7 +186,7 @@ export class GitScratch {
   }
 
   private run(args: readonly string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) {
-    return runCommand('git', args, {
+    return runGit(args, {
       cwd: this.dir,
       env: { ...this.env, ...extraEnv, GIT_DIR: this.dir },
       ...(input === undefined ? {} : { input }),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runCommand } from '../process/run-command.js';
+import { runGit } from './run-git.js';
 
 export interface PathsCommit {
   readonly sha: string;
@@ -14,7 +14,7 @@ export interface PathsCommit {
 }
 
 async function git(cwd: string, args: readonly string[]): Promise<string | undefined> {
-  const result = await runCommand('git', args, { cwd }).catch(() => undefined);
+  const result = await runGit(args, { cwd }).catch(() => undefined);
   return result?.code === 0 ? result.stdout.trim() : undefined;
 }
 

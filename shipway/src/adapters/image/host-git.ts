@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalError } from '../../core/errors.js';
-import { runCommand } from '../process/run-command.js';
+import { gitInstallation } from '../git/git-installation.js';
 import { fingerprint, hostPathEntries, sharedLibraries } from './host-files.js';
 import type { LayerEntry } from './tar-layer.js';
 
@@ -27,14 +27,12 @@ export interface HostGit {
  * and the CA bundle for HTTPS remotes. Refused when git is not installed.
  */
 export async function hostGit(): Promise<HostGit> {
-  const version = await runCommand('git', ['--version']).catch(() => undefined);
-  const execPath = await runCommand('git', ['--exec-path']).catch(() => undefined);
-  if (version?.code !== 0 || execPath?.code !== 0)
+  const git = await gitInstallation();
+  if (git === undefined)
     throw new ExternalError('GIT_MISSING', 'git is not installed on this machine', {
       hint: "the tool image copies this machine's git: install it (Debian: apt-get install git)",
     });
-  const exec = execPath.stdout.trim();
-  const binary = realpathSync((await runCommand('sh', ['-c', 'command -v git'])).stdout.trim());
+  const { execPath: exec, binary } = git;
   const helpers = readdirSync(exec)
     .filter((name) => HELPERS.includes(name) || isLinkToGit(exec, name))
     .map((name) => join(exec, name));
@@ -46,7 +44,7 @@ export async function hostGit(): Promise<HostGit> {
   const templates = ['/usr/share/git-core/templates'].filter((path) => existsSync(path));
   const ca = CA_BUNDLES.filter((path) => existsSync(path)).slice(0, 1);
   const paths = [binary, ...helpers, ...libraries, ...templates, ...ca];
-  return { version: version.stdout.trim(), binary, paths, key: await fingerprint(paths) };
+  return { version: git.version, binary, paths, key: await fingerprint(paths) };
 }
 
 function isLinkToGit(dir: string, name: string): boolean {

@@ -59,7 +59,7 @@ through GIT_ASKPASS; never in the remote URL, never printed.`,
           remote: options.remote,
         });
         if (options.dotenv !== undefined && result.status !== 'planned') {
-          const { writeDotenv } = await import('../../app/image-build.js');
+          const { writeDotenv } = await import('../../app/write-dotenv.js');
           await writeDotenv(context, options.dotenv, result.repository, result.tag ?? '', result.digest ?? '');
         }
         if (output.json) return output.data(result);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunEvent } from '../../app/run-pipeline.js';
+import type { RunEvent } from '../../app/pipeline-run-model.js';
 import { ExternalError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
 import { type CliIo, interruptionOf } from '../io.js';
