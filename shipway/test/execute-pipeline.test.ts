@@ -13,7 +13,7 @@ import { git } from './support/git-fixture.js';
 
 // The job loop of `shipway run` (app/execute-pipeline.ts) on a real clone with real shell jobs,
 // without the local stack: manual jobs (GitLab: `when: manual`, docs/ci/jobs/job_control.md),
-// --yes never approving a rollback, and a dotenv report (artifacts:reports:dotenv) handed on.
+// --yes never approving a rollback (declared with SHIPWAY_ACTION, core/pipeline/job-intent.ts), and a dotenv report (artifacts:reports:dotenv) handed on.
 const CI = `stages: [build, deploy, undo]
 build:
   stage: build
@@ -28,6 +28,8 @@ deploy:
 rollback:
   stage: undo
   when: manual
+  variables:
+    SHIPWAY_ACTION: rollback
   script: ['echo rolling back']
 `;
 
