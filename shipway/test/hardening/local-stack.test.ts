@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopCluster } from '../../src/app/cluster.js';
 import { clusterAccess } from '../../src/app/cluster-access.js';
@@ -70,7 +71,9 @@ const contextOf = (cwd: string, shipwayHome: string) => ({
 
 /** ensureLocalStack from dist: the stack starts `cluster up` as a process of the built CLI beside it. */
 async function ensure(cwd: string, shipwayHome: string) {
-  const { ensureLocalStack } = await import('../../dist/app/local-stack.js');
+  // A computed path: the type-check (which CI's build job runs before shipway is built) reads src.
+  const built = pathToFileURL(join(REPO_ROOT, 'shipway', 'dist', 'app', 'local-stack.js')).href;
+  const { ensureLocalStack } = (await import(built)) as typeof import('../../src/app/local-stack.js');
   const context = contextOf(cwd, shipwayHome);
   return ensureLocalStack(context, await loadShipwayConfig(context));
 }
