@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import HeavyFirstSequencer from './vitest.sequencer.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,6 @@ export default defineConfig({
     // Integration tests start real processes and sockets; two cores are shared by all of them.
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: HeavyFirstSequencer },
   },
 });
