@@ -8,7 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * earlier durations, so files run in glob order) would otherwise do.
  */
 const HEAVY: Readonly<Record<string, number>> = {
-  'shipway/test/multi-repo.test.ts': 600,
+  'shipway/test/multi-repo.test.ts': 390,
   'shipway/test/pipeline-run.test.ts': 310,
   'shipway/test/browser/dashboard.test.ts': 150,
   'shipway/test/init.test.ts': 120,
