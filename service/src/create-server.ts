@@ -39,13 +39,30 @@ export function createServer(options: CreateServerOptions): HelloServer {
     // logger and name their request id themselves.
     childLoggerFactory: (logger) => logger,
   });
-
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     metrics.observe(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+  registerRoutes(app, options.info, metrics, () => draining);
+  handleFailures(app);
 
+  return {
+    app,
+    metrics,
+    startDraining() {
+      draining = true;
+    },
+    isDraining: () => draining,
+  };
+}
+
+function registerRoutes(
+  app: FastifyInstance,
+  info: ServiceInfo,
+  metrics: ServiceMetrics,
+  draining: () => boolean,
+): void {
   app.get('/', (_request, reply) => {
     reply.type('text/plain; charset=utf-8').send('Hello world');
   });
@@ -53,20 +70,23 @@ export function createServer(options: CreateServerOptions): HelloServer {
     reply.send({ status: 'ok' });
   });
   app.get('/readyz', (_request, reply) => {
-    if (draining) {
+    if (draining()) {
       reply.code(503).send({ status: 'draining' });
       return;
     }
     reply.send({ status: 'ready' });
   });
   app.get('/version', (_request, reply) => {
-    reply.send(options.info);
+    reply.send(info);
   });
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();
     reply.type(metrics.registry.contentType).send(body);
   });
+}
 
+/** Unknown routes answer 404 naming the request; errors never leak an internal message. */
+function handleFailures(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       error: 'Not Found',
@@ -84,13 +104,4 @@ export function createServer(options: CreateServerOptions): HelloServer {
     }
     reply.code(status).send({ error: error.code ?? 'Bad Request', message: error.message, statusCode: status });
   });
-
-  return {
-    app,
-    metrics,
-    startDraining() {
-      draining = true;
-    },
-    isDraining: () => draining,
-  };
 }

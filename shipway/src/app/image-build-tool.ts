@@ -8,7 +8,7 @@ import { OciLayout } from '../adapters/image/oci-layout.js';
 import { type PackageTarball, readPackageTarball } from '../adapters/image/package-tarball.js';
 import { type LayerEntry, writeLayer } from '../adapters/image/tar-layer.js';
 import { ConfigError, UsageError } from '../core/errors.js';
-import { assembleImage, type LayerDescriptor } from '../core/image/assemble-image.js';
+import { assembleImage, type LayerDescriptor, type RuntimeSettings } from '../core/image/assemble-image.js';
 import { sourceDateEpoch } from '../core/image/provenance.js';
 import { isValidTag, parseImageRef } from '../core/image-ref.js';
 import { locate } from '../core/oci/normalize-reference.js';
@@ -69,57 +69,21 @@ export async function buildToolImage(context: AppContext, options: ToolImageOpti
   const repository = parseImageRef(options.repository);
   if (repository.tag !== null || repository.digest !== null)
     throw new UsageError('--repository takes a repository without a tag or digest; use --tag', { code: 'USAGE' });
-  const node = realpathSync(process.execPath);
-  const prefix = dirname(dirname(node));
-  const into = posix.join(prefix, 'lib/node_modules/shipway').slice(1);
-  const pkg = await readPackageTarball(resolve(root, options.tarball), into);
-  if (pkg.name !== 'shipway' || pkg.bin.shipway === undefined)
-    throw new ConfigError(`${options.tarball} is the package ${pkg.name}, not shipway`, { code: 'TARBALL_INVALID' });
-  checkDependencies(root, pkg);
+  const tool = await readToolPackage(root, options.tarball);
+  const { pkg } = tool;
   const tag = options.tag ?? pkg.version;
   if (!isValidTag(tag)) throw new UsageError(`invalid tag ${JSON.stringify(tag)}`, { code: 'TAG_INVALID' });
   const time = sourceDateEpoch(context.env.SOURCE_DATE_EPOCH) ?? 0;
   const created = new Date(time * 1000).toISOString();
   const layout = new OciLayout(join(root, '.shipway/oci'));
   await layout.init();
-  context.progress(`base: this machine's node ${process.version}, npm and sh`);
-  const base = await hostBase(layout, time, created);
-  const git = await hostGit();
-  context.progress(`layer: ${git.version} with its HTTP helpers`);
-  const gitLayer = await cachedLayer(layout, `host-git v2\n${git.key}`, time, () => gitEntries(git));
-  context.progress('layer: production node_modules (package-lock.json)');
-  const deps = await dependencyLayer(root, 'shipway', into);
-  const depsLayer = await cachedLayer(layout, deps.key, time, deps.entries);
-  context.progress(`layer: shipway ${pkg.version}`);
-  const bin = posix.join(prefix, 'bin/shipway');
-  const binTarget = posix.relative(posix.dirname(bin), `/${into}/${pkg.bin.shipway.replace(/^\.\//, '')}`);
-  const entries: LayerEntry[] = [...pkg.entries, { path: bin.slice(1), type: 'symlink', target: binTarget }];
-  const packageLayer = await writeLayer(entries, layout.blobDir, time);
-  const layers: LayerDescriptor[] = [
-    { ...gitLayer, createdBy: `shipway: ${git.version}` },
-    { ...depsLayer, createdBy: 'shipway: production node_modules' },
-    { ...packageLayer, createdBy: `shipway: shipway ${pkg.version}` },
-  ];
+  const { base, git, layers, bin } = await buildToolLayers(context, layout, tool, time, created);
   const image = assembleImage({
     baseConfig: base.config,
     baseLayers: base.layers,
     layers,
     created,
-    runtime: {
-      // Root, as CI job images run: the runner's build directory must be writable.
-      user: '',
-      workingDir: '/',
-      env: [`PATH=${[...new Set([posix.dirname(bin), ...SYSTEM_PATH])].join(':')}`],
-      exposedPorts: [],
-      // No entrypoint: GitLab runs a job's script through the image's shell.
-      entrypoint: [],
-      cmd: ['shipway', '--help'],
-      labels: {
-        'org.opencontainers.image.title': 'shipway',
-        'org.opencontainers.image.version': pkg.version,
-        'org.opencontainers.image.created': created,
-      },
-    },
+    runtime: toolRuntime(pkg.version, bin, created),
   });
   await layout.writeBlob(image.config);
   await layout.writeBlob(image.manifest);
@@ -136,8 +100,79 @@ export async function buildToolImage(context: AppContext, options: ToolImageOpti
     layout: layout.dir,
     push,
     versions: { shipway: pkg.version, node: process.versions.node, git: git.version.replace(/^git version /, '') },
-    paths: { package: `/${into}`, bin, node },
+    paths: { package: `/${tool.into}`, bin, node: tool.node },
     compressedSize: all.reduce((sum, layer) => sum + layer.size, 0) + image.config.length,
     layers: all.map(({ digest, size, createdBy }) => ({ digest, size, createdBy })),
+  };
+}
+
+interface ToolPackage {
+  readonly pkg: PackageTarball;
+  /** This machine's node binary, and the prefix npm installs global packages under. */
+  readonly node: string;
+  readonly prefix: string;
+  /** Where the package goes in the image, without the leading slash. */
+  readonly into: string;
+  /** The package's `bin.shipway`. */
+  readonly binFile: string;
+}
+
+/** The packed shipway tarball, read for installing where npm puts a global package for this Node. */
+async function readToolPackage(root: string, tarball: string): Promise<ToolPackage> {
+  const node = realpathSync(process.execPath);
+  const prefix = dirname(dirname(node));
+  const into = posix.join(prefix, 'lib/node_modules/shipway').slice(1);
+  const pkg = await readPackageTarball(resolve(root, tarball), into);
+  if (pkg.name !== 'shipway' || pkg.bin.shipway === undefined)
+    throw new ConfigError(`${tarball} is the package ${pkg.name}, not shipway`, { code: 'TARBALL_INVALID' });
+  checkDependencies(root, pkg);
+  return { pkg, node, prefix, into, binFile: pkg.bin.shipway };
+}
+
+/** The host base, then the git, dependencies and package layers, each reused from the layout when unchanged. */
+async function buildToolLayers(
+  context: AppContext,
+  layout: OciLayout,
+  tool: ToolPackage,
+  time: number,
+  created: string,
+) {
+  const { pkg, prefix, into } = tool;
+  context.progress(`base: this machine's node ${process.version}, npm and sh`);
+  const base = await hostBase(layout, time, created);
+  const git = await hostGit();
+  context.progress(`layer: ${git.version} with its HTTP helpers`);
+  const gitLayer = await cachedLayer(layout, `host-git v2\n${git.key}`, time, () => gitEntries(git));
+  context.progress('layer: production node_modules (package-lock.json)');
+  const deps = await dependencyLayer(context.cwd, 'shipway', into);
+  const depsLayer = await cachedLayer(layout, deps.key, time, deps.entries);
+  context.progress(`layer: shipway ${pkg.version}`);
+  const bin = posix.join(prefix, 'bin/shipway');
+  const binTarget = posix.relative(posix.dirname(bin), `/${into}/${tool.binFile.replace(/^\.\//, '')}`);
+  const entries: LayerEntry[] = [...pkg.entries, { path: bin.slice(1), type: 'symlink', target: binTarget }];
+  const packageLayer = await writeLayer(entries, layout.blobDir, time);
+  const layers: LayerDescriptor[] = [
+    { ...gitLayer, createdBy: `shipway: ${git.version}` },
+    { ...depsLayer, createdBy: 'shipway: production node_modules' },
+    { ...packageLayer, createdBy: `shipway: shipway ${pkg.version}` },
+  ];
+  return { base, git, layers, bin };
+}
+
+function toolRuntime(version: string, bin: string, created: string): RuntimeSettings {
+  return {
+    // Root, as CI job images run: the runner's build directory must be writable.
+    user: '',
+    workingDir: '/',
+    env: [`PATH=${[...new Set([posix.dirname(bin), ...SYSTEM_PATH])].join(':')}`],
+    exposedPorts: [],
+    // No entrypoint: GitLab runs a job's script through the image's shell.
+    entrypoint: [],
+    cmd: ['shipway', '--help'],
+    labels: {
+      'org.opencontainers.image.title': 'shipway',
+      'org.opencontainers.image.version': version,
+      'org.opencontainers.image.created': created,
+    },
   };
 }

@@ -56,8 +56,27 @@ function read(server: ServerContext, handler: Handler): Handler {
   };
 }
 
+/** Reads params and query together through `schema`, then runs a read endpoint with them. */
+function withParams<T extends z.ZodType>(
+  server: ServerContext,
+  schema: T,
+  run: (params: z.infer<T>, request: FastifyRequest) => Promise<unknown>,
+): Handler {
+  return read(server, async (request, reply) => {
+    const params = parse(schema, { ...(request.params as object), ...(request.query as object) }, reply);
+    return params === undefined ? reply : run(params, request);
+  });
+}
+
 export function registerApiRoutes(app: FastifyInstance, server: ServerContext): void {
-  const { backend } = server;
+  registerSession(app, server);
+  registerReads(app, server);
+  registerActions(app, server);
+  registerStreams(app, server);
+}
+
+/** Who the caller is, and logging in with a token (which sets the session cookie). */
+function registerSession(app: FastifyInstance, server: ServerContext): void {
   app.get('/api/session', async (request) => {
     const { session, bearer } = server.access(request);
     return {
@@ -76,54 +95,54 @@ export function registerApiRoutes(app: FastifyInstance, server: ServerContext): 
       .header('set-cookie', sessionCookie(session))
       .send({ authenticated: true, csrf: session.csrf, allowActions: server.options.allowActions });
   });
+}
+
+function registerReads(app: FastifyInstance, server: ServerContext): void {
+  const { backend } = server;
   app.get(
     '/api/apps',
     read(server, () => backend.apps()),
   );
-  const withParams = <T extends z.ZodType>(
-    schema: T,
-    run: (params: z.infer<T>, request: FastifyRequest) => Promise<unknown>,
-  ) =>
-    read(server, async (request, reply) => {
-      const params = parse(schema, { ...(request.params as object), ...(request.query as object) }, reply);
-      return params === undefined ? reply : run(params, request);
-    });
   app.get(
     '/api/apps/:app/board',
-    withParams(appParams, (p) => backend.board(p.app)),
+    withParams(server, appParams, (p) => backend.board(p.app)),
   );
   app.get(
     '/api/apps/:app/timeline',
-    withParams(appParams, (p) => backend.timeline(p.app)),
+    withParams(server, appParams, (p) => backend.timeline(p.app)),
   );
   app.get(
     '/api/apps/:app/environments/:env/commits/:commit/diff',
-    withParams(commitParams, (p) => backend.commitDiff(p.app, p.env, p.commit)),
+    withParams(server, commitParams, (p) => backend.commitDiff(p.app, p.env, p.commit)),
   );
   app.get(
     '/api/apps/:app/environments/:env/preview',
-    withParams(envParams, (p) => backend.preview(p.app, p.env)),
+    withParams(server, envParams, (p) => backend.preview(p.app, p.env)),
   );
   app.get(
     '/api/apps/:app/pipelines',
-    withParams(appParams, (p) => backend.pipelines(p.app)),
+    withParams(server, appParams, (p) => backend.pipelines(p.app)),
   );
   app.get(
     '/api/apps/:app/pipelines/:run',
-    withParams(runParams, (p) => backend.pipeline(p.app, p.run)),
+    withParams(server, runParams, (p) => backend.pipeline(p.app, p.run)),
   );
   app.get(
     '/api/apps/:app/pipelines/:run/jobs/:job/log',
-    withParams(jobParams.extend(offsetQuery.shape), (p) => backend.log(p.app, p.run, p.job, p.offset)),
+    withParams(server, jobParams.extend(offsetQuery.shape), (p) => backend.log(p.app, p.run, p.job, p.offset)),
   );
   app.get(
     '/api/apps/:app/metrics',
-    withParams(appParams.extend(metricsQuery.shape), (p) => backend.metrics(p.app, p.days)),
+    withParams(server, appParams.extend(metricsQuery.shape), (p) => backend.metrics(p.app, p.days)),
   );
   app.get(
     '/api/audit',
     read(server, () => backend.audit()),
   );
+}
+
+/** Actions on an environment: authorised by mayAct (only with --allow-actions; a bearer token, or a same-origin session). */
+function registerActions(app: FastifyInstance, server: ServerContext): void {
   app.post('/api/apps/:app/environments/:env/actions', async (request, reply) => {
     const actor = server.mayAct(request, reply);
     if (actor === null) return reply;
@@ -131,12 +150,11 @@ export function registerApiRoutes(app: FastifyInstance, server: ServerContext): 
     const body = params === undefined ? undefined : parse(actionBody, request.body, reply);
     if (params === undefined || body === undefined) return reply;
     try {
-      return await backend.act(params.app, params.env, body, actor);
+      return await server.backend.act(params.app, params.env, body, actor);
     } catch (error) {
       return fail(reply, error);
     }
   });
-  registerStreams(app, server);
 }
 
 function registerStreams(app: FastifyInstance, server: ServerContext): void {

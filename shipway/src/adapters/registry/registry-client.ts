@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Dispatcher, request } from 'undici';
 import { ExternalError } from '../../core/errors.js';
 import { MANIFEST_MEDIA_TYPES } from '../../core/oci/manifest.js';
-import { describeRegistryError } from '../../core/oci/registry-error-body.js';
-import { parseChallenge } from '../../core/oci/www-authenticate.js';
-
-export interface RegistryCredentials {
-  readonly username: string;
-  readonly password: string;
-}
+import { type RegistryCredentials, RegistrySession } from './registry-session.js';
 
 export interface RegistryClientOptions {
   readonly credentials?: RegistryCredentials | undefined;
@@ -35,19 +28,8 @@ export interface FetchedManifest {
   readonly bytes: Buffer;
 }
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-interface SendOptions {
-  readonly scope: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: Readable | Buffer;
-}
-
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
 const ACCEPT_MANIFESTS = MANIFEST_MEDIA_TYPES.join(', ');
-
-function isLoopback(host: string): boolean {
-  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-}
 
 /**
  * A client for the OCI distribution API (github.com/opencontainers/distribution-spec, spec.md).
@@ -56,27 +38,25 @@ function isLoopback(host: string): boolean {
  * verifies digests, and never forwards credentials to another host on a redirect.
  */
 export class RegistryClient {
-  private readonly base: string;
-  private readonly tokens = new Map<string, string>();
-  private basic = false;
+  private readonly session: RegistrySession;
 
   constructor(
     readonly registry: string,
     private readonly options: RegistryClientOptions = {},
   ) {
-    this.base = `${(options.insecure ?? isLoopback(registry)) ? 'http' : 'https'}://${registry}`;
+    this.session = new RegistrySession(registry, options);
   }
 
   async ping(): Promise<void> {
-    const response = await this.send('GET', '/v2/', { scope: '' });
-    await this.expect(response, [200], 'ping');
+    const response = await this.session.send('GET', '/v2/', { scope: '' });
+    await this.session.expect(response, [200], 'ping');
   }
 
   async blobExists(repo: string, digest: string): Promise<boolean> {
-    const response = await this.send('HEAD', `/v2/${repo}/blobs/${digest}`, { scope: pull(repo) });
+    const response = await this.session.send('HEAD', `/v2/${repo}/blobs/${digest}`, { scope: pull(repo) });
     await response.body.dump();
     if (response.statusCode === 404) return false;
-    await this.expect(response, [200], `check blob ${digest} in ${repo}`);
+    await this.session.expect(response, [200], `check blob ${digest} in ${repo}`);
     return true;
   }
 
@@ -86,14 +66,16 @@ export class RegistryClient {
    * cancelled here and false returned, so the caller uploads the bytes.
    */
   async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
-    const response = await this.send('POST', `/v2/${repo}/blobs/uploads/?mount=${digest}&from=${from}`, {
+    const response = await this.session.send('POST', `/v2/${repo}/blobs/uploads/?mount=${digest}&from=${from}`, {
       scope: push(repo, from),
       headers: { 'content-length': '0' },
     });
     await response.body.dump();
     if (response.statusCode === 201) return true;
-    await this.expect(response, [202], `mount ${digest} from ${from} into ${repo}`);
-    const cancelled = await this.send('DELETE', this.location(response, repo), { scope: push(repo, from) });
+    await this.session.expect(response, [202], `mount ${digest} from ${from} into ${repo}`);
+    const cancelled = await this.session.send('DELETE', this.session.location(response, repo), {
+      scope: push(repo, from),
+    });
     await cancelled.body.dump();
     return false;
   }
@@ -103,18 +85,18 @@ export class RegistryClient {
     if (await this.blobExists(repo, blob.digest)) return 'exists';
     if (mountFrom !== undefined && (await this.mountBlob(repo, blob.digest, mountFrom))) return 'mounted';
     const scope = push(repo);
-    const started = await this.send('POST', `/v2/${repo}/blobs/uploads/`, {
+    const started = await this.session.send('POST', `/v2/${repo}/blobs/uploads/`, {
       scope,
       headers: { 'content-length': '0' },
     });
     await started.body.dump();
-    await this.expect(started, [202], `start upload to ${repo}`);
-    let location = this.location(started, repo);
+    await this.session.expect(started, [202], `start upload to ${repo}`);
+    let location = this.session.location(started, repo);
     const chunk = Math.max(this.options.chunkSize ?? DEFAULT_CHUNK, this.options.minChunkSize ?? 0);
     if (blob.size > chunk) {
       for (let start = 0; start < blob.size; start += chunk) {
         const end = Math.min(blob.size, start + chunk) - 1;
-        const patched = await this.send('PATCH', location, {
+        const patched = await this.session.send('PATCH', location, {
           scope,
           body: blob.open(start, end),
           headers: {
@@ -124,29 +106,29 @@ export class RegistryClient {
           },
         });
         await patched.body.dump();
-        await this.expect(patched, [202], `upload chunk ${start}-${end} of ${blob.digest}`);
-        location = this.location(patched, repo);
+        await this.session.expect(patched, [202], `upload chunk ${start}-${end} of ${blob.digest}`);
+        location = this.session.location(patched, repo);
       }
-      const finished = await this.send('PUT', withDigest(location, blob.digest), {
+      const finished = await this.session.send('PUT', withDigest(location, blob.digest), {
         scope,
         headers: { 'content-length': '0' },
       });
-      await this.expect(finished, [201], `finish upload of ${blob.digest}`);
+      await this.session.expect(finished, [201], `finish upload of ${blob.digest}`);
       return 'uploaded';
     }
-    const put = await this.send('PUT', withDigest(location, blob.digest), {
+    const put = await this.session.send('PUT', withDigest(location, blob.digest), {
       scope,
       body: blob.size === 0 ? Buffer.alloc(0) : blob.open(0, blob.size - 1),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
     });
-    await this.expect(put, [201], `upload ${blob.digest}`);
+    await this.session.expect(put, [201], `upload ${blob.digest}`);
     return 'uploaded';
   }
 
   /** Streams a blob into `destination`, failing if its bytes do not hash to `digest`. */
   async downloadBlob(repo: string, digest: string, destination: Writable): Promise<number> {
-    const response = await this.send('GET', `/v2/${repo}/blobs/${digest}`, { scope: pull(repo) });
-    await this.expect(response, [200], `download blob ${digest} from ${repo}`);
+    const response = await this.session.send('GET', `/v2/${repo}/blobs/${digest}`, { scope: pull(repo) });
+    await this.session.expect(response, [200], `download blob ${digest} from ${repo}`);
     const hash = createHash(digest.split(':')[0] ?? 'sha256');
     let size = 0;
     await pipeline(
@@ -170,18 +152,18 @@ export class RegistryClient {
   }
 
   async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
-    const response = await this.send('PUT', `/v2/${repo}/manifests/${reference}`, {
+    const response = await this.session.send('PUT', `/v2/${repo}/manifests/${reference}`, {
       scope: push(repo),
       body: bytes,
       headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
     });
-    await this.expect(response, [201], `push manifest ${repo}:${reference}`);
+    await this.session.expect(response, [201], `push manifest ${repo}:${reference}`);
     return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
 
   /** The manifest at a tag or digest, or undefined when the registry does not have it. */
   async getManifest(repo: string, reference: string): Promise<FetchedManifest | undefined> {
-    const response = await this.send('GET', `/v2/${repo}/manifests/${reference}`, {
+    const response = await this.session.send('GET', `/v2/${repo}/manifests/${reference}`, {
       scope: pull(repo),
       headers: { accept: ACCEPT_MANIFESTS },
     });
@@ -189,7 +171,7 @@ export class RegistryClient {
       await response.body.dump();
       return undefined;
     }
-    await this.expect(response, [200], `get manifest ${repo}:${reference}`);
+    await this.session.expect(response, [200], `get manifest ${repo}:${reference}`);
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.includes(':') && reference !== digest) {
@@ -219,141 +201,18 @@ export class RegistryClient {
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repo}/tags/list?n=1000`;
     while (path !== undefined) {
-      const response = await this.send('GET', path, { scope: pull(repo) });
+      const response = await this.session.send('GET', path, { scope: pull(repo) });
       if (response.statusCode === 404) {
         await response.body.dump();
         return tags;
       }
-      await this.expect(response, [200], `list tags of ${repo}`);
+      await this.session.expect(response, [200], `list tags of ${repo}`);
       const page = (await response.body.json()) as { tags?: string[] | null };
       tags.push(...(page.tags ?? []));
       const link = /<([^>]+)>;\s*rel="next"/.exec(String(response.headers.link ?? ''));
       path = link?.[1];
     }
     return tags;
-  }
-
-  private location(response: Dispatcher.ResponseData, repo: string): string {
-    const location = response.headers.location;
-    if (typeof location !== 'string')
-      throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent no upload location for ${repo}`);
-    return location;
-  }
-
-  private async expect(response: Dispatcher.ResponseData, ok: readonly number[], what: string): Promise<void> {
-    if (ok.includes(response.statusCode)) return;
-    const text = await response.body.text().catch(() => '');
-    const detail = describeRegistryError(text);
-    const auth = response.statusCode === 401 || response.statusCode === 403;
-    throw new ExternalError(
-      auth ? 'REGISTRY_AUTH' : 'REGISTRY_ERROR',
-      `${what} on ${this.registry} failed: HTTP ${response.statusCode}${detail ? ` ${detail}` : ''}`,
-      {
-        hint: auth
-          ? 'check the registry credentials: SHIPWAY_REGISTRY_USERNAME/PASSWORD, a docker config.json, or AWS credentials for ECR'
-          : undefined,
-      },
-    );
-  }
-
-  private async send(
-    method: Method,
-    path: string,
-    options: SendOptions,
-    redirects = 0,
-  ): Promise<Dispatcher.ResponseData> {
-    const url = new URL(path, this.base);
-    const sameHost = url.host === new URL(this.base).host;
-    const headers: Record<string, string> = { ...options.headers };
-    const authorization = sameHost ? this.authorization(options.scope) : undefined;
-    if (authorization !== undefined) headers.authorization = authorization;
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, { method, headers, ...(options.body === undefined ? {} : { body: options.body }) });
-    } catch (error) {
-      throw new ExternalError(
-        'REGISTRY_UNREACHABLE',
-        `cannot reach registry ${this.registry}: ${(error as { code?: string }).code ?? String(error)}`,
-        {
-          cause: error,
-          hint: 'check that the registry is running and the address is right',
-        },
-      );
-    }
-    if (
-      [301, 302, 303, 307, 308].includes(response.statusCode) &&
-      (method === 'GET' || method === 'HEAD') &&
-      redirects < 5
-    ) {
-      await response.body.dump();
-      // Follows storage redirects (S3, CDN); credentials go only to the registry's own host.
-      return this.send(
-        method,
-        String(response.headers.location),
-        { ...options, scope: sameHost ? options.scope : '' },
-        redirects + 1,
-      );
-    }
-    if (
-      response.statusCode !== 401 ||
-      !sameHost ||
-      authorization?.startsWith('Bearer ') === true ||
-      (this.basic && authorization !== undefined)
-    ) {
-      return response;
-    }
-    const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? '') || null);
-    await response.body.dump();
-    if (challenge?.scheme === 'bearer') await this.fetchToken(challenge.params, options.scope);
-    else if (challenge?.scheme === 'basic' && this.options.credentials !== undefined) this.basic = true;
-    else return response;
-    if (options.body !== undefined && !Buffer.isBuffer(options.body)) {
-      throw new ExternalError(
-        'REGISTRY_AUTH',
-        `registry ${this.registry} asked for authentication in the middle of an upload`,
-      );
-    }
-    return this.send(method, path, options, redirects);
-  }
-
-  private authorization(scope: string): string | undefined {
-    const token = this.tokens.get(scope);
-    if (token !== undefined) return `Bearer ${token}`;
-    const credentials = this.options.credentials;
-    if (this.basic && credentials !== undefined) {
-      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-    }
-    return undefined;
-  }
-
-  /** Token authentication (distribution docs/spec/auth/token.md): GET realm?service=…&scope=…. */
-  private async fetchToken(params: Readonly<Record<string, string>>, scope: string): Promise<void> {
-    const realm = params.realm;
-    if (realm === undefined)
-      throw new ExternalError('REGISTRY_PROTOCOL', `registry ${this.registry} sent a Bearer challenge without a realm`);
-    const url = new URL(realm);
-    if (params.service !== undefined) url.searchParams.set('service', params.service);
-    for (const part of (params.scope ?? scope).split(' ').filter((entry) => entry !== ''))
-      url.searchParams.append('scope', part);
-    const credentials = this.options.credentials;
-    const headers: Record<string, string> =
-      credentials === undefined
-        ? {}
-        : {
-            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-          };
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, { method: 'GET', headers });
-    } catch (error) {
-      throw new ExternalError('REGISTRY_UNREACHABLE', `cannot reach the token service ${url.origin}`, { cause: error });
-    }
-    await this.expect(response, [200], `get a token for ${scope || 'the registry'} from ${url.origin}`);
-    const body = (await response.body.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (token === undefined)
-      throw new ExternalError('REGISTRY_PROTOCOL', `the token service ${url.origin} sent no token`);
-    this.tokens.set(scope, token);
   }
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalError } from '../../core/errors.js';
-import type { RegistryCredentials } from './registry-client.js';
+import type { RegistryCredentials } from './registry-session.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -38,6 +38,13 @@ works with kubectl get. The API serves HTTPS on 127.0.0.1 and answers only reque
 bearer token of that kubeconfig (file mode 0600, a new token and certificate on every
 \`cluster up\`); the state dir is kept private (0700).`,
     );
+  registerUp(cluster, io);
+  registerStatus(cluster, io);
+  registerForget(cluster, io);
+  registerDown(cluster, io);
+}
+
+function registerUp(cluster: Command, io: CliIo): void {
   common(cluster.command('up').description('start the cluster in the foreground (Ctrl-C stops it, draining pods)'))
     .option('--api-port <port>', 'port for the API server (default: the last one, else a free one)')
     .option('--config <file>', 'also follow the app of this shipway config (default: ./shipway.yaml, if there is one)')
@@ -67,6 +74,9 @@ bearer token of that kubeconfig (file mode 0600, a new token and certificate on 
       output.progress('stopping: draining pods');
       await cluster.down();
     });
+}
+
+function registerStatus(cluster: Command, io: CliIo): void {
   common(
     cluster
       .command('status')
@@ -98,6 +108,9 @@ bearer token of that kubeconfig (file mode 0600, a new token and certificate on 
       if (row.sync?.error) output.result(`${row.app} ${row.environment}: sync error: ${row.sync.error}`);
     for (const app of apps) if (app.error !== null) output.result(`not followed: ${app.error}`);
   });
+}
+
+function registerForget(cluster: Command, io: CliIo): void {
   common(
     cluster
       .command('forget')
@@ -110,6 +123,9 @@ bearer token of that kubeconfig (file mode 0600, a new token and certificate on 
     if (output.json) output.data(result);
     else output.result(`forgot ${app} (${result.forgotten.join(', ')})`);
   });
+}
+
+function registerDown(cluster: Command, io: CliIo): void {
   common(cluster.command('down').description('stop the cluster that `cluster up` started')).action(
     async (flags: Flags) => {
       const { context, output } = contextFor(io, flags.json);

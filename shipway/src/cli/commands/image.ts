@@ -117,9 +117,19 @@ Examples:
 }
 
 function registerBuild(image: Command, io: CliIo): void {
-  image
-    .command('build')
-    .description('assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it')
+  buildOptions(
+    image
+      .command('build')
+      .description(
+        'assemble the service image without a Docker daemon (or build a Dockerfile with buildah) and push it',
+      ),
+  )
+    .addHelpText('after', BUILD_HELP)
+    .action((options: BuildFlags) => build(io, options));
+}
+
+function buildOptions(command: Command): Command {
+  return command
     .option(
       '--base <ref|host>',
       `base image: a registry reference, or "host" for a Node runtime made from this machine (default: $SHIPWAY_BASE_IMAGE, else ${DEFAULT_BASE})`,
@@ -144,10 +154,10 @@ function registerBuild(image: Command, io: CliIo): void {
       'build this Dockerfile with buildah instead (vfs storage, chroot isolation, fixed timestamp)',
     )
     .option('--config <file>', 'the shipway config', 'shipway.yaml')
-    .option('--json', 'print the result as JSON', false)
-    .addHelpText(
-      'after',
-      `
+    .option('--json', 'print the result as JSON', false);
+}
+
+const BUILD_HELP = `
 Layers: the base's, then production node_modules (from package-lock.json), then the compiled app,
 so a code change re-uploads only the small app layer. Entries are sorted and owned by root; every
 timestamp comes from the inputs (SOURCE_DATE_EPOCH, else the last commit that changed
@@ -163,36 +173,32 @@ REGISTRY_AUTH_FILE), or for ECR the AWS SDK's default credential chain (web iden
 Examples:
   $ shipway image build --base host --push --dotenv build.env
   $ shipway image build --prebuilt --push --dotenv build.env   # service/dist from the build job
-  $ shipway image build --dockerfile service/Dockerfile --base 127.0.0.1:5000/base/node:host --push`,
-    )
-    .action(async (options: BuildFlags) => {
-      const { context, output } = contextFor(io, options.json);
-      const common = {
-        base: options.base,
-        tag: options.tag,
-        push: options.push,
-        dotenv: options.dotenv,
-        configFile: options.config,
-        prebuilt: options.prebuilt,
-      };
-      if (options.prebuilt && options.dockerfile !== undefined)
-        throw new UsageError(
-          '--prebuilt and --dockerfile do not go together: a Dockerfile compiles in its own stages',
-          {
-            code: 'FLAGS_CONFLICT',
-          },
-        );
-      const result =
-        options.dockerfile === undefined
-          ? await (await import('../../app/image-build.js')).buildImage(context, common)
-          : await (await import('../../app/image-build-dockerfile.js')).buildDockerfileImage(context, {
-              ...common,
-              dockerfile: options.dockerfile,
-            });
-      if (output.json) return output.data(result);
-      const pushed = { pushed: 'pushed', 'already-published': 'already published', 'not-pushed': 'built (not pushed)' }[
-        result.push
-      ];
-      output.result(`${pushed}: ${result.ref}`);
+  $ shipway image build --dockerfile service/Dockerfile --base 127.0.0.1:5000/base/node:host --push`;
+
+async function build(io: CliIo, options: BuildFlags): Promise<void> {
+  const { context, output } = contextFor(io, options.json);
+  const common = {
+    base: options.base,
+    tag: options.tag,
+    push: options.push,
+    dotenv: options.dotenv,
+    configFile: options.config,
+    prebuilt: options.prebuilt,
+  };
+  if (options.prebuilt && options.dockerfile !== undefined)
+    throw new UsageError('--prebuilt and --dockerfile do not go together: a Dockerfile compiles in its own stages', {
+      code: 'FLAGS_CONFLICT',
     });
+  const result =
+    options.dockerfile === undefined
+      ? await (await import('../../app/image-build.js')).buildImage(context, common)
+      : await (await import('../../app/image-build-dockerfile.js')).buildDockerfileImage(context, {
+          ...common,
+          dockerfile: options.dockerfile,
+        });
+  if (output.json) return output.data(result);
+  const pushed = { pushed: 'pushed', 'already-published': 'already published', 'not-pushed': 'built (not pushed)' }[
+    result.push
+  ];
+  output.result(`${pushed}: ${result.ref}`);
 }

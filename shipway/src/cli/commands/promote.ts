@@ -34,48 +34,47 @@ pipeline pushes to the branch at the same time, shipway re-reads the branch and 
 Credentials: SHIPWAY_GIT_TOKEN, CI_PUSH_TOKEN (+ CI_USERNAME) or CI_JOB_TOKEN, handed to git
 through GIT_ASKPASS; never in the remote URL, never printed.`,
     )
-    .action(
-      async (
-        env: string,
-        options: {
-          image?: string;
-          from?: string;
-          approve: boolean;
-          dryRun: boolean;
-          dotenv?: string;
-          config: string;
-          json: boolean;
-          remote?: string;
-        },
-      ) => {
-        const { context, output } = contextFor(io, options.json);
-        const result = await (await import('../../app/promote.js')).promote(context, {
-          environment: env,
-          image: options.image,
-          from: options.from,
-          approve: options.approve,
-          dryRun: options.dryRun,
-          configFile: options.config,
-          remote: options.remote,
-        });
-        if (options.dotenv !== undefined && result.status !== 'planned') {
-          const { writeDotenv } = await import('../../app/write-dotenv.js');
-          await writeDotenv(context, options.dotenv, result.repository, result.tag ?? '', result.digest ?? '');
-        }
-        if (output.json) return output.data(result);
-        if (result.status === 'unchanged') {
-          return output.result(`${result.environment} already runs ${result.image}; nothing to do`);
-        }
-        if (result.status === 'planned') {
-          output.result(
-            `would promote ${result.environment} (${result.branch}): ${result.previous ?? '(none)'} -> ${result.image}`,
-          );
-          return output.result(`--- ${result.file}\n${result.kustomization ?? ''}`);
-        }
-        const from = result.source === null ? '' : ` from ${result.source.environment}`;
-        output.result(
-          `promoted ${result.environment}${from} to ${result.image} (${result.branch} @ ${result.commit?.slice(0, 12) ?? ''})`,
-        );
-      },
+    .action((env: string, options: PromoteFlags) => promote(io, env, options));
+}
+
+interface PromoteFlags {
+  image?: string;
+  from?: string;
+  approve: boolean;
+  dryRun: boolean;
+  dotenv?: string;
+  config: string;
+  json: boolean;
+  remote?: string;
+}
+
+async function promote(io: CliIo, env: string, options: PromoteFlags): Promise<void> {
+  const { context, output } = contextFor(io, options.json);
+  const result = await (await import('../../app/promote.js')).promote(context, {
+    environment: env,
+    image: options.image,
+    from: options.from,
+    approve: options.approve,
+    dryRun: options.dryRun,
+    configFile: options.config,
+    remote: options.remote,
+  });
+  if (options.dotenv !== undefined && result.status !== 'planned') {
+    const { writeDotenv } = await import('../../app/write-dotenv.js');
+    await writeDotenv(context, options.dotenv, result.repository, result.tag ?? '', result.digest ?? '');
+  }
+  if (output.json) return output.data(result);
+  if (result.status === 'unchanged') {
+    return output.result(`${result.environment} already runs ${result.image}; nothing to do`);
+  }
+  if (result.status === 'planned') {
+    output.result(
+      `would promote ${result.environment} (${result.branch}): ${result.previous ?? '(none)'} -> ${result.image}`,
     );
+    return output.result(`--- ${result.file}\n${result.kustomization ?? ''}`);
+  }
+  const from = result.source === null ? '' : ` from ${result.source.environment}`;
+  output.result(
+    `promoted ${result.environment}${from} to ${result.image} (${result.branch} @ ${result.commit?.slice(0, 12) ?? ''})`,
+  );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { RolloutOptions, WaitFor } from '../../app/rollout.js';
+import type { RolloutOptions } from '../../app/rollout-target.js';
+import type { WaitFor } from '../../app/wait-for-rollout.js';
 import { parseDuration } from '../../core/duration.js';
 import { RefusedError, UsageError } from '../../core/errors.js';
 import { isPinnableDigest, PINNABLE_DIGEST_HINT } from '../../core/image-ref.js';
@@ -63,6 +64,10 @@ function parseWaitFor(text: string): WaitFor {
   });
 }
 
+// Loaded on first use, as every command does, so the CLI starts without the Kubernetes client.
+const actions = () => import('../../app/rollout.js');
+const waits = () => import('../../app/wait-for-rollout.js');
+
 export function registerRollout(program: Command, io: CliIo): void {
   const rollout = program
     .command('rollout')
@@ -71,8 +76,24 @@ export function registerRollout(program: Command, io: CliIo): void {
       'after',
       '\nNeeds on the Rollout: get, list, watch, patch on rollouts and rollouts/status (argoproj.io), list on replicasets (apps).',
     );
-  const app = () => import('../../app/rollout.js');
+  registerStatus(rollout, io);
+  registerWait(rollout, io);
+  registerPromote(rollout, io);
+  for (const [verb, description] of [
+    ['retry', 'retry an aborted rollout'],
+    ['pause', 'pause the rollout (spec.paused)'],
+  ] as const) {
+    common(rollout.command(verb).description(description)).action(async (env: string, flags: Flags) => {
+      const { context, output } = contextFor(io, flags.json);
+      const result = await (await actions()).rolloutAction(context, { ...options(env, flags), verb });
+      if (output.json) output.data(result);
+      else output.result(result.message);
+    });
+  }
+  registerAbort(rollout, io);
+}
 
+function registerStatus(rollout: Command, io: CliIo): void {
   common(
     rollout
       .command('status')
@@ -83,9 +104,8 @@ export function registerRollout(program: Command, io: CliIo): void {
     .addHelpText('after', '\nExit code: 0 Healthy, Progressing or Paused; 4 Degraded; 3 the API cannot be reached.')
     .action(async (env: string, flags: Flags & { watch: boolean; timeout: string }) => {
       const { context, output } = contextFor(io, flags.json);
-      const { rolloutStatus, waitForRollout } = await app();
-      if (!flags.watch) return finish(output, await rolloutStatus(context, options(env, flags)));
-      const view = await waitForRollout(context, {
+      if (!flags.watch) return finish(output, await (await actions()).rolloutStatus(context, options(env, flags)));
+      const view = await (await waits()).waitForRollout(context, {
         ...options(env, flags),
         waitFor: { kind: 'healthy' },
         timeoutMs: parseDuration(flags.timeout),
@@ -93,7 +113,9 @@ export function registerRollout(program: Command, io: CliIo): void {
       });
       finish(output, view);
     });
+}
 
+function registerWait(rollout: Command, io: CliIo): void {
   common(rollout.command('wait').description('wait until the rollout is healthy, paused, or at a step (uses a watch)'))
     .requiredOption(
       '--for <condition>',
@@ -102,7 +124,7 @@ export function registerRollout(program: Command, io: CliIo): void {
     .option('--timeout <duration>', 'give up after this long (exit 4, saying what it last saw)', '5m')
     .action(async (env: string, flags: Flags & { for: string; timeout: string }) => {
       const { context, output } = contextFor(io, flags.json);
-      const view = await (await app()).waitForRollout(context, {
+      const view = await (await waits()).waitForRollout(context, {
         ...options(env, flags),
         waitFor: parseWaitFor(flags.for),
         timeoutMs: parseDuration(flags.timeout),
@@ -113,13 +135,15 @@ export function registerRollout(program: Command, io: CliIo): void {
           `${view.name}: ${view.phase}${view.step ? ` at step ${view.step.current}/${view.step.total}` : ''}`,
         );
     });
+}
 
+function registerPromote(rollout: Command, io: CliIo): void {
   common(rollout.command('promote').description('promote a paused canary to its next step, or --full to the end'))
     .option('--full', 'skip the remaining steps, pauses and analysis (only while an update is in flight)', false)
     .option('--expect-digest <digest>', 'refuse (exit 4) unless the canary runs exactly this image digest')
     .action(async (env: string, flags: Flags & { full: boolean; expectDigest?: string }) => {
       const { context, output } = contextFor(io, flags.json);
-      const result = await (await app()).rolloutAction(context, {
+      const result = await (await actions()).rolloutAction(context, {
         ...options(env, flags),
         verb: flags.full ? 'promote-full' : 'promote',
         expectDigest: flags.expectDigest,
@@ -127,19 +151,9 @@ export function registerRollout(program: Command, io: CliIo): void {
       if (output.json) output.data(result);
       else output.result(result.message);
     });
+}
 
-  for (const [verb, description] of [
-    ['retry', 'retry an aborted rollout'],
-    ['pause', 'pause the rollout (spec.paused)'],
-  ] as const) {
-    common(rollout.command(verb).description(description)).action(async (env: string, flags: Flags) => {
-      const { context, output } = contextFor(io, flags.json);
-      const result = await (await app()).rolloutAction(context, { ...options(env, flags), verb });
-      if (output.json) output.data(result);
-      else output.result(result.message);
-    });
-  }
-
+function registerAbort(rollout: Command, io: CliIo): void {
   remoteOption(
     common(
       rollout
@@ -150,7 +164,7 @@ export function registerRollout(program: Command, io: CliIo): void {
     .option('--no-revert', 'only abort; leave Git as it is (Argo CD will try the release again)')
     .action(async (env: string, flags: Flags & { revert: boolean; remote?: string }) => {
       const { context, output } = contextFor(io, flags.json);
-      const result = await (await app()).abortRollout(context, {
+      const result = await (await actions()).abortRollout(context, {
         ...options(env, flags),
         revert: flags.revert,
         remote: flags.remote,

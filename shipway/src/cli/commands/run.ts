@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { RunEvent } from '../../app/pipeline-run-model.js';
+import type { RunResult } from '../../app/run-pipeline.js';
 import { ExternalError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import { type CliIo, interruptionOf } from '../io.js';
+import { type CliIo, interruptionOf, type Output } from '../io.js';
 import { renderTable } from '../render-table.js';
 
 interface RunFlags {
@@ -100,67 +101,73 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--yes', 'run every manual job on the way forward (not rollbacks)', false)
     .option('--json', 'print the pipelines, jobs and environments as JSON', false)
     .addHelpText('after', HELP)
-    .action(async (flags: RunFlags) => {
-      const signal = interruptionOf(io);
-      const { context, output } = contextFor(io, flags.json);
-      const { runPipelines } = await import('../../app/run-pipeline.js');
-      const question = io.ask;
-      const ask =
-        question === undefined
-          ? undefined
-          : async (job: { name: string; allowFailure: boolean }, ref: string) =>
-              /^y(es)?$/i.test(
-                (
-                  await question(
-                    `${ref}: ${job.name} is a manual job${job.allowFailure ? '' : ' (it blocks the pipeline)'}. Run it now? [y/N] `,
-                  )
-                ).trim(),
-              );
-      const result = await runPipelines(context, {
-        file: flags.file,
-        refs: flags.ref,
-        approve: flags.approve,
-        yes: flags.yes,
-        ask,
-        onEvent: liveView(output.progress),
-        signal,
-      });
-      const { environments } = result;
-      if (output.json)
-        output.data({
-          status: result.status,
-          ms: result.ms,
-          pipelines: result.pipelines,
-          environments,
-          registry: result.stack.registry,
-        });
-      else {
-        // Each pipeline's own row (its wall time: pushing, planning and every job) after its jobs.
-        const rows = result.pipelines.flatMap((pipeline) => [
-          ...pipeline.jobs.map((job) => [pipeline.ref, job.stage, job.name, job.status, seconds(job.ms)]),
-          [pipeline.ref, '', '(pipeline)', pipeline.status, seconds(pipeline.ms)],
-        ]);
-        output.result(`\n${renderTable([['REF', 'STAGE', 'JOB', 'STATUS', 'TIME'], ...rows])}`);
-        output.result(
-          `\n${renderTable([
-            ['ENV', 'URL', 'PHASE', 'IMAGE DIGEST'],
-            ...environments.map((env) => [
-              env.environment,
-              env.url,
-              env.message ? `${env.phase} (${env.message})` : env.phase,
-              env.digest ?? '-',
-            ]),
-          ])}`,
-        );
-        output.result(
-          `\npipelines ${result.status} in ${seconds(result.ms)}; registry ${result.stack.registry}; logs in .shipway/runs; stop the local stack with \`npx shipway cluster down\``,
-        );
-      }
-      if (result.status === 'failed') {
-        const failed = result.pipelines.flatMap((pipeline) => pipeline.jobs.filter((job) => job.status === 'failed'));
-        throw new ExternalError('PIPELINE_FAILED', `the pipeline failed: ${failed.map((job) => job.name).join(', ')}`, {
-          hint: `read ${failed[0]?.log ?? 'the job logs in .shipway/runs'}`,
-        });
-      }
+    .action((flags: RunFlags) => run(io, flags));
+}
+
+async function run(io: CliIo, flags: RunFlags): Promise<void> {
+  const signal = interruptionOf(io);
+  const { context, output } = contextFor(io, flags.json);
+  const { runPipelines } = await import('../../app/run-pipeline.js');
+  const result = await runPipelines(context, {
+    file: flags.file,
+    refs: flags.ref,
+    approve: flags.approve,
+    yes: flags.yes,
+    ask: askOf(io),
+    onEvent: liveView(output.progress),
+    signal,
+  });
+  if (output.json)
+    output.data({
+      status: result.status,
+      ms: result.ms,
+      pipelines: result.pipelines,
+      environments: result.environments,
+      registry: result.stack.registry,
     });
+  else renderRun(output, result);
+  if (result.status === 'failed') {
+    const failed = result.pipelines.flatMap((pipeline) => pipeline.jobs.filter((job) => job.status === 'failed'));
+    throw new ExternalError('PIPELINE_FAILED', `the pipeline failed: ${failed.map((job) => job.name).join(', ')}`, {
+      hint: `read ${failed[0]?.log ?? 'the job logs in .shipway/runs'}`,
+    });
+  }
+}
+
+/** On a terminal, a manual job that is not approved is asked about; elsewhere it waits. */
+function askOf(io: CliIo) {
+  const question = io.ask;
+  return question === undefined
+    ? undefined
+    : async (job: { name: string; allowFailure: boolean }, ref: string) =>
+        /^y(es)?$/i.test(
+          (
+            await question(
+              `${ref}: ${job.name} is a manual job${job.allowFailure ? '' : ' (it blocks the pipeline)'}. Run it now? [y/N] `,
+            )
+          ).trim(),
+        );
+}
+
+function renderRun(output: Output, result: RunResult): void {
+  // Each pipeline's own row (its wall time: pushing, planning and every job) after its jobs.
+  const rows = result.pipelines.flatMap((pipeline) => [
+    ...pipeline.jobs.map((job) => [pipeline.ref, job.stage, job.name, job.status, seconds(job.ms)]),
+    [pipeline.ref, '', '(pipeline)', pipeline.status, seconds(pipeline.ms)],
+  ]);
+  output.result(`\n${renderTable([['REF', 'STAGE', 'JOB', 'STATUS', 'TIME'], ...rows])}`);
+  output.result(
+    `\n${renderTable([
+      ['ENV', 'URL', 'PHASE', 'IMAGE DIGEST'],
+      ...result.environments.map((env) => [
+        env.environment,
+        env.url,
+        env.message ? `${env.phase} (${env.message})` : env.phase,
+        env.digest ?? '-',
+      ]),
+    ])}`,
+  );
+  output.result(
+    `\npipelines ${result.status} in ${seconds(result.ms)}; registry ${result.stack.registry}; logs in .shipway/runs; stop the local stack with \`npx shipway cluster down\``,
+  );
 }

@@ -1,6 +1,7 @@
 import { CORE_SCHEMA, loadAll, Type, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { MAX_YAML_DEPTH, MAX_YAML_SIZE_BYTES, SizeBudget } from './yaml-limits.js';
+import { type LineLookup, lineLookup } from './yaml-line-index.js';
 
 const MIB = `${MAX_YAML_SIZE_BYTES / 1024 / 1024} MiB`;
 
@@ -34,7 +35,7 @@ export interface CiMap {
 }
 
 /** A parsed CI file: its value, and the lines its top-level keys and their keys are written on. */
-export interface CiFile {
+export interface CiFile extends LineLookup {
   readonly file: string;
   readonly value: CiMap;
   /**
@@ -44,14 +45,6 @@ export interface CiFile {
   readonly header: CiMap | undefined;
   /** Whether the text writes `!reference` (only then is the config walked to resolve them). */
   readonly hasReferences: boolean;
-  /** The line of an input's name under the header's `spec:inputs`. */
-  inputLine(name: string): number | undefined;
-  /** The line of a top-level key (a job or a global keyword). */
-  topLine(key: string): number | undefined;
-  /** The line of `key` written directly under the top-level key `parent`. */
-  childLine(parent: string, key: string): number | undefined;
-  /** The first line at or after `from` that contains `needle`. */
-  lineContaining(needle: string, from: number): number | undefined;
 }
 
 export function isCiMap(value: unknown): value is CiMap {
@@ -68,25 +61,6 @@ const MERGE_KEY = new Type('tag:yaml.org,2002:merge', {
   resolve: (data: unknown) => data === '<<' || data === null,
 });
 
-interface KeyLine {
-  readonly indent: number;
-  readonly key: string;
-  readonly line: number;
-}
-
-/** Every `key:` that starts a line of block-style YAML, with its indentation and 1-based line. */
-function indexKeys(text: string): KeyLine[] {
-  const out: KeyLine[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index += 1) {
-    const match = /^( *)(?:- +)?(?:"([^"]+)"|'([^']+)'|([^\s#'"][^:#]*?)) *:(?: |$)/.exec(lines[index] ?? '');
-    if (match === null) continue;
-    const indent = (match[1] ?? '').length + (match[0].trimStart().startsWith('-') ? 2 : 0);
-    out.push({ indent, key: match[2] ?? match[3] ?? match[4] ?? '', line: index + 1 });
-  }
-  return out;
-}
-
 /**
  * Parses one CI YAML file as GitLab reads it: anchors and aliases, `<<` merge keys (keys written
  * in the map win over merged ones), duplicate keys (the last wins) and the `!reference` tag.
@@ -99,20 +73,26 @@ export function parseCiYaml(text: string, file: string): CiFile {
     throw new ConfigError(`${file}:1: the file is larger than ${MIB} (GitLab's max_yaml_size_bytes)`, {
       code: 'CI_YAML_TOO_BIG',
     });
-  const references: ReferenceTag[] = [];
+  const { header, content } = splitDocuments(loadDocuments(text, file), file);
+  let value: unknown = content;
+  if (value === undefined || value === null) value = {};
+  if (!isCiMap(value))
+    throw new ConfigError(`${file}:1: the file must be a map of keywords and jobs`, { code: 'CI_YAML_INVALID' });
+  const parsed: CiFile = { file, value, header, hasReferences: text.includes('!reference'), ...lineLookup(text) };
+  checkDeepSize(parsed);
+  return parsed;
+}
+
+/** Every YAML document of the text, `!reference` tags as ReferenceTags with their lines. */
+function loadDocuments(text: string, file: string): unknown[] {
   const referenceType = new Type('!reference', {
     kind: 'sequence',
-    construct: (data: unknown[] | null) => {
-      const tag = new ReferenceTag((data ?? []).map(String), { file, line: 0 });
-      references.push(tag);
-      return tag;
-    },
+    construct: (data: unknown[] | null) => new ReferenceTag((data ?? []).map(String), { file, line: 0 }),
   });
   const schema = CORE_SCHEMA.extend({ implicit: [MERGE_KEY], explicit: [referenceType] });
   const opened: number[] = [];
-  let documents: unknown[];
   try {
-    documents = loadAll(text, null, {
+    return loadAll(text, null, {
       filename: file,
       schema,
       json: true,
@@ -134,55 +114,6 @@ export function parseCiYaml(text: string, file: string): CiFile {
     if (!(error instanceof YAMLException)) throw error;
     throw new ConfigError(`${file}:${error.mark.line + 1}: ${error.reason}`, { code: 'CI_YAML_INVALID', cause: error });
   }
-  const { header, content } = splitDocuments(documents, file);
-  let value: unknown = content;
-  if (value === undefined || value === null) value = {};
-  if (!isCiMap(value))
-    throw new ConfigError(`${file}:1: the file must be a map of keywords and jobs`, { code: 'CI_YAML_INVALID' });
-  // The line index is built on the first question: a plan without errors never needs it.
-  let index: { keys: KeyLine[]; lines: string[]; top: Map<string, number> } | undefined;
-  const indexed = () => {
-    if (index === undefined) {
-      const keys = indexKeys(text);
-      const top = new Map<string, number>();
-      for (const [position, entry] of keys.entries()) if (entry.indent === 0) top.set(entry.key, position);
-      index = { keys, lines: text.split('\n'), top };
-    }
-    return index;
-  };
-  const parsed: CiFile = {
-    file,
-    value,
-    header,
-    hasReferences: text.includes('!reference'),
-    inputLine: (name) => inputLine(indexed().keys, name),
-    topLine: (key) => {
-      const { keys, top } = indexed();
-      const position = top.get(key);
-      return position === undefined ? undefined : keys[position]?.line;
-    },
-    lineContaining: (needle, from) => {
-      const { lines } = indexed();
-      for (let index = Math.max(0, from - 1); index < lines.length; index += 1)
-        if (lines[index]?.includes(needle)) return index + 1;
-      return undefined;
-    },
-    childLine: (parent, key) => {
-      const { keys, top } = indexed();
-      const start = top.get(parent);
-      if (start === undefined) return undefined;
-      const childIndent = keys[start + 1]?.indent ?? 0;
-      if (childIndent === 0) return undefined;
-      for (let position = start + 1; position < keys.length; position += 1) {
-        const entry = keys[position];
-        if (entry === undefined || entry.indent < childIndent) return undefined;
-        if (entry.indent === childIndent && entry.key === key) return entry.line;
-      }
-      return undefined;
-    },
-  };
-  checkDeepSize(parsed);
-  return parsed;
 }
 
 /**
@@ -200,19 +131,6 @@ function splitDocuments(documents: unknown[], file: string): { header: CiMap | u
   const [first, second] = present;
   if (present.length === 2 && isCiMap(first) && 'spec' in first) return { header: first, content: second };
   return { header: undefined, content: first };
-}
-
-/** The line of `name` under the first top-level `spec:` key's `inputs:`. */
-function inputLine(keys: readonly KeyLine[], name: string): number | undefined {
-  const spec = keys.findIndex((entry) => entry.indent === 0 && entry.key === 'spec');
-  let inputs: KeyLine | undefined;
-  for (let position = spec + 1; spec >= 0 && position < keys.length; position += 1) {
-    const entry = keys[position];
-    if (entry === undefined || entry.indent === 0) return undefined;
-    if (inputs === undefined && entry.key === 'inputs') inputs = entry;
-    else if (inputs !== undefined && entry.indent > inputs.indent && entry.key === name) return entry.line;
-  }
-  return undefined;
 }
 
 /** Refuses a file whose value, aliases expanded, passes GitLab's size or depth, at the top-level key where it does. */

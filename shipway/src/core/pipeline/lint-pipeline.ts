@@ -62,10 +62,12 @@ export function lintPipeline(input: LintInput): LintFinding[] {
   return findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line);
 }
 
+type Report = (severity: LintFinding['severity'], rule: string, message: string, key?: string) => void;
+
 function lintJob(job: CiJob, input: LintInput): LintFinding[] {
   const findings: LintFinding[] = [];
   const d = job.definition;
-  const finding = (severity: LintFinding['severity'], rule: string, message: string, key?: string) =>
+  const finding: Report = (severity, rule, message, key) =>
     findings.push({
       severity,
       rule,
@@ -74,26 +76,7 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
       job: job.name,
     });
 
-  for (const key of SCRIPT_KEYS) {
-    for (const line of scriptLines(d, key)) {
-      if (/\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]+:[^\s@'"]+@/i.test(line))
-        finding(
-          'error',
-          'credentials-in-url',
-          'puts credentials in a URL (they end up in .git/config and logs); use a credential helper or CI_JOB_TOKEN',
-          key,
-        );
-      if (/\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/.test(line))
-        finding(
-          'error',
-          'curl-pipe-shell',
-          'pipes a download into a shell; install a pinned, checksummed tool instead',
-          key,
-        );
-      if (/https?:\/\/\S*\/(master|main|latest|HEAD)\/|releases\/latest|@latest\b/.test(line))
-        finding('error', 'unpinned-tool', `downloads a tool at a moving version: ${line.trim().slice(0, 80)}`, key);
-    }
-  }
+  lintScripts(d, finding);
   for (const problem of imageProblems(d)) finding(problem.severity, 'unpinned-image', problem.message, 'image');
   if (d.only !== undefined || d.except !== undefined)
     finding(
@@ -130,6 +113,30 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
       'deploys without resource_group, so two pipelines can deploy the same environment at once',
     );
   return findings;
+}
+
+/** What the script lines do: credentials in a URL, a download piped into a shell, a tool at a moving version. */
+function lintScripts(d: CiMap, finding: Report): void {
+  for (const key of SCRIPT_KEYS) {
+    for (const line of scriptLines(d, key)) {
+      if (/\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]+:[^\s@'"]+@/i.test(line))
+        finding(
+          'error',
+          'credentials-in-url',
+          'puts credentials in a URL (they end up in .git/config and logs); use a credential helper or CI_JOB_TOKEN',
+          key,
+        );
+      if (/\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/.test(line))
+        finding(
+          'error',
+          'curl-pipe-shell',
+          'pipes a download into a shell; install a pinned, checksummed tool instead',
+          key,
+        );
+      if (/https?:\/\/\S*\/(master|main|latest|HEAD)\/|releases\/latest|@latest\b/.test(line))
+        finding('error', 'unpinned-tool', `downloads a tool at a moving version: ${line.trim().slice(0, 80)}`, key);
+    }
+  }
 }
 
 /**

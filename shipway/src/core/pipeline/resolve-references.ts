@@ -80,69 +80,67 @@ export function resolveReferences(
   problems: CiProblem[],
   dangling?: (topKey: string, reference: string) => void,
 ): CiMap {
-  let top = '';
   const oversized = oversizedReference(root);
-  if (oversized !== undefined)
-    problems.push({
-      message: `!reference [${oversized.path.join(', ')}]: the references bring in more than ${MAX_REFERENCED_SIZE / 1024 / 1024} MiB`,
-      location: oversized.location,
-    });
-  const budget = new SizeBudget(oversized === undefined ? MAX_REFERENCED_SIZE : 0);
-  // Each target is resolved once and shared, as an alias is: only splicing a list copies.
-  const resolved = new Map<string, CiValue>();
-  let outermost: ReferenceTag | undefined;
-  let reported = oversized !== undefined;
-  const exhausted = (): null => {
-    if (!reported && outermost !== undefined)
-      problems.push({
-        message: `!reference [${outermost.path.join(', ')}]: the references bring in more than ${MAX_REFERENCED_SIZE / 1024 / 1024} MiB`,
-        location: outermost.location,
-      });
-    reported = true;
-    return null;
+  if (oversized !== undefined) problems.push(tooMuch(oversized));
+  const resolver = new ReferenceResolver(root, problems, dangling, oversized !== undefined);
+  // Each top-level key once: a reference to it reuses what its own walk produced, and back.
+  const out: CiMap = {};
+  for (const [key, value] of Object.entries(root)) out[key] = resolver.resolveTop(key, value);
+  return out;
+}
+
+function tooMuch(reference: ReferenceTag): CiProblem {
+  return {
+    message: `!reference [${reference.path.join(', ')}]: the references bring in more than ${MAX_REFERENCED_SIZE / 1024 / 1024} MiB`,
+    location: reference.location,
   };
-  const resolve = (node: CiValue, level: number): CiValue => {
-    if (level === 0 && node instanceof ReferenceTag) outermost = node;
-    if (level > 0 && !budget.take(node)) return exhausted();
-    if (node instanceof ReferenceTag) {
-      if (level >= MAX_REFERENCE_DEPTH) {
-        problems.push({ message: `!reference [${node.path.join(', ')}] nests too deep`, location: node.location });
-        return null;
-      }
-      const key = node.path.join('\u0000');
-      const known = resolved.get(key);
-      if (known !== undefined) return known;
-      const target = targetOf(root, node);
-      if (target === undefined) {
-        // With an include that cannot be read, the target may be in it: the caller reports that once.
-        if (dangling !== undefined) dangling(top, `[${node.path.join(', ')}]`);
-        else
-          problems.push({ message: `!reference [${node.path.join(', ')}] points to nothing`, location: node.location });
-        return null;
-      }
-      const value = resolve(target, level + 1);
-      resolved.set(key, value);
-      return value;
-    }
+}
+
+/** One resolution of a config's references: what was resolved, and what is left of the budget. */
+class ReferenceResolver {
+  private readonly budget: SizeBudget;
+  // Each target is resolved once and shared, as an alias is: only splicing a list copies.
+  private readonly resolved = new Map<string, CiValue>();
+  /** The top-level key being resolved, and the outermost reference being followed in it. */
+  private top = '';
+  private outermost: ReferenceTag | undefined;
+  private reported: boolean;
+
+  constructor(
+    private readonly root: CiMap,
+    private readonly problems: CiProblem[],
+    private readonly dangling: ((topKey: string, reference: string) => void) | undefined,
+    /** Reported already: no reference is resolved then (no budget). */
+    oversized: boolean,
+  ) {
+    this.budget = new SizeBudget(oversized ? 0 : MAX_REFERENCED_SIZE);
+    this.reported = oversized;
+  }
+
+  resolveTop(key: string, value: CiValue): CiValue {
+    this.top = key;
+    const known = this.resolved.get(key);
+    const out = known !== undefined ? known : this.resolve(value, 0);
+    this.resolved.set(key, out);
+    return out;
+  }
+
+  private exhausted(): null {
+    if (!this.reported && this.outermost !== undefined) this.problems.push(tooMuch(this.outermost));
+    this.reported = true;
+    return null;
+  }
+
+  private resolve(node: CiValue, level: number): CiValue {
+    if (level === 0 && node instanceof ReferenceTag) this.outermost = node;
+    if (level > 0 && !this.budget.take(node)) return this.exhausted();
+    if (node instanceof ReferenceTag) return this.follow(node, level);
     // Subtrees without a reference are returned as they are: no copy of a large config.
-    if (Array.isArray(node)) {
-      let out: CiValue[] | undefined;
-      for (const [index, item] of node.entries()) {
-        const next = resolve(item, level);
-        if (next === item && out === undefined) continue;
-        out ??= node.slice(0, index);
-        // Splicing copies: counted too, so ten levels of lists cost no more than the budget.
-        if (item instanceof ReferenceTag && Array.isArray(next)) {
-          if (!budget.spend(next.length)) return exhausted();
-          for (const element of next) out.push(element);
-        } else out.push(next);
-      }
-      return out ?? node;
-    }
+    if (Array.isArray(node)) return this.resolveList(node, level);
     if (isCiMap(node)) {
       let out: CiMap | undefined;
       for (const [key, item] of Object.entries(node)) {
-        const next = resolve(item, level);
+        const next = this.resolve(item, level);
         if (next === item) continue;
         out ??= { ...node };
         out[key] = next;
@@ -150,14 +148,44 @@ export function resolveReferences(
       return out ?? node;
     }
     return node;
-  };
-  // Each top-level key once: a reference to it reuses what its own walk produced, and back.
-  const out: CiMap = {};
-  for (const [key, value] of Object.entries(root)) {
-    top = key;
-    const known = resolved.get(key);
-    out[key] = known !== undefined ? known : resolve(value, 0);
-    resolved.set(key, out[key]);
   }
-  return out;
+
+  private follow(node: ReferenceTag, level: number): CiValue {
+    if (level >= MAX_REFERENCE_DEPTH) {
+      this.problems.push({ message: `!reference [${node.path.join(', ')}] nests too deep`, location: node.location });
+      return null;
+    }
+    const key = node.path.join('\u0000');
+    const known = this.resolved.get(key);
+    if (known !== undefined) return known;
+    const target = targetOf(this.root, node);
+    if (target === undefined) {
+      // With an include that cannot be read, the target may be in it: the caller reports that once.
+      if (this.dangling !== undefined) this.dangling(this.top, `[${node.path.join(', ')}]`);
+      else
+        this.problems.push({
+          message: `!reference [${node.path.join(', ')}] points to nothing`,
+          location: node.location,
+        });
+      return null;
+    }
+    const value = this.resolve(target, level + 1);
+    this.resolved.set(key, value);
+    return value;
+  }
+
+  private resolveList(node: CiValue[], level: number): CiValue {
+    let out: CiValue[] | undefined;
+    for (const [index, item] of node.entries()) {
+      const next = this.resolve(item, level);
+      if (next === item && out === undefined) continue;
+      out ??= node.slice(0, index);
+      // Splicing copies: counted too, so ten levels of lists cost no more than the budget.
+      if (item instanceof ReferenceTag && Array.isArray(next)) {
+        if (!this.budget.spend(next.length)) return this.exhausted();
+        for (const element of next) out.push(element);
+      } else out.push(next);
+    }
+    return out ?? node;
+  }
 }

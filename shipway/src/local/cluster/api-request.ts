@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The largest request body the API reads: kube-apiserver's default MaxRequestBodyBytes (3 MiB,
@@ -11,6 +11,13 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** A Kubernetes `Status` object for a failed request (k8s.io/apimachinery/pkg/api/errors). */
 export function failure(code: number, reason: string, message: string): Record<string, unknown> {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/** Answers JSON. `close`: the connection ends after this answer, so a body the client is still sending is not read. */
+export function sendJson(response: ServerResponse, status: number, body: unknown, close = false): void {
+  if (!response.headersSent)
+    response.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+  response.end(JSON.stringify(body));
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
