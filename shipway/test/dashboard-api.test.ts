@@ -40,15 +40,20 @@ const tokenOf = (served: ServedDashboard) => new URL(served.loginUrl ?? '').sear
 
 beforeAll(async () => {
   fixture = createGitFixture();
-  for (const argv of [
+  for (const [index, argv] of [
     ['promote', 'dev', '--image', image('v1', DIGEST_A)],
     ['promote', 'stage', '--from', 'dev'],
     ['promote', 'prod', '--from', 'stage', '--approve'],
     ['promote', 'dev', '--image', image('v2', DIGEST_B)],
-  ]) {
+  ].entries()) {
+    // One minute apart: the timeline orders by commit time, which git keeps in whole seconds.
+    const at = `${1_767_225_600 + index * 60} +0000`;
+    Object.assign(process.env, { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at });
     const run = await shipway(fixture.work, argv);
     if (run.code !== 0) throw new Error(run.stderr);
   }
+  delete process.env.GIT_AUTHOR_DATE;
+  delete process.env.GIT_COMMITTER_DATE;
   // A pipeline record and a job log as `shipway run` writes them.
   const runDir = join(fixture.work, '.shipway', 'runs', '4242-dev');
   mkdirSync(runDir, { recursive: true });

@@ -40,7 +40,7 @@ async function readTemplates(context: AppContext, file: string) {
   try {
     text = await readFile(resolve(context.cwd, file), 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${file}`, {
+    throw new UsageError('USAGE', `cannot read ${file}`, {
       cause: error,
       hint: 'pass the path of an AnalysisTemplate YAML file',
     });

@@ -4,8 +4,7 @@ import { UsageError } from '../core/errors.js';
 export function requireEnvironment(config: ShipwayConfig, name: string): EnvironmentConfig {
   const env = findEnvironment(config, name);
   if (env !== undefined) return env;
-  throw new UsageError(`unknown environment ${JSON.stringify(name)}`, {
-    code: 'ENV_UNKNOWN',
+  throw new UsageError('ENV_UNKNOWN', `unknown environment ${JSON.stringify(name)}`, {
     hint: `shipway.yaml defines ${config.environments.map((candidate) => candidate.name).join(', ')}`,
   });
 }

@@ -24,9 +24,11 @@ export async function resolveRemote(context: AppContext, configured: string): Pr
   if (!looksLikeLocation) {
     const url = await new GitCheckout(context.cwd).remoteUrl(configured);
     if (url === undefined) {
-      throw new ConfigError(`git remote ${JSON.stringify(configured)} is not configured in ${context.cwd}`, {
-        hint: 'set git.remote in shipway.yaml to a remote name, URL or path',
-      });
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `git remote ${JSON.stringify(configured)} is not configured in ${context.cwd}`,
+        { hint: 'set git.remote in shipway.yaml to a remote name, URL or path' },
+      );
     }
     location = url;
   }

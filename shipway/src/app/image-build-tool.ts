@@ -50,8 +50,9 @@ function checkDependencies(root: string, pkg: PackageTarball): void {
   const differing = Object.entries(pkg.dependencies).filter(([name, range]) => locked[name] !== range);
   if (differing.length > 0)
     throw new ConfigError(
+      'TARBALL_LOCK_MISMATCH',
       `the tarball's dependencies differ from package-lock.json's shipway workspace: ${differing.map(([name]) => name).join(', ')}`,
-      { code: 'TARBALL_LOCK_MISMATCH', hint: 'pack the tarball from this checkout (npm pack -w shipway) after npm ci' },
+      { hint: 'pack the tarball from this checkout (npm pack -w shipway) after npm ci' },
     );
 }
 
@@ -68,11 +69,11 @@ export async function buildToolImage(context: AppContext, options: ToolImageOpti
   const root = context.cwd;
   const repository = parseImageRef(options.repository);
   if (repository.tag !== null || repository.digest !== null)
-    throw new UsageError('--repository takes a repository without a tag or digest; use --tag', { code: 'USAGE' });
+    throw new UsageError('USAGE', '--repository takes a repository without a tag or digest; use --tag');
   const tool = await readToolPackage(root, options.tarball);
   const { pkg } = tool;
   const tag = options.tag ?? pkg.version;
-  if (!isValidTag(tag)) throw new UsageError(`invalid tag ${JSON.stringify(tag)}`, { code: 'TAG_INVALID' });
+  if (!isValidTag(tag)) throw new UsageError('TAG_INVALID', `invalid tag ${JSON.stringify(tag)}`);
   const time = sourceDateEpoch(context.env.SOURCE_DATE_EPOCH) ?? 0;
   const created = new Date(time * 1000).toISOString();
   const layout = new OciLayout(join(root, '.shipway/oci'));
@@ -124,7 +125,7 @@ async function readToolPackage(root: string, tarball: string): Promise<ToolPacka
   const into = posix.join(prefix, 'lib/node_modules/shipway').slice(1);
   const pkg = await readPackageTarball(resolve(root, tarball), into);
   if (pkg.name !== 'shipway' || pkg.bin.shipway === undefined)
-    throw new ConfigError(`${tarball} is the package ${pkg.name}, not shipway`, { code: 'TARBALL_INVALID' });
+    throw new ConfigError('TARBALL_INVALID', `${tarball} is the package ${pkg.name}, not shipway`);
   checkDependencies(root, pkg);
   return { pkg, node, prefix, into, binFile: pkg.bin.shipway };
 }

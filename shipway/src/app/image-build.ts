@@ -49,8 +49,7 @@ async function compile(context: AppContext, dir: string): Promise<void> {
 function requirePrebuilt(root: string, config: ShipwayConfig): void {
   const output = join(config.build.context, config.build.output);
   if (!existsSync(join(root, output)))
-    throw new ConfigError(`--prebuilt: ${output} does not exist`, {
-      code: 'PREBUILT_MISSING',
+    throw new ConfigError('PREBUILT_MISSING', `--prebuilt: ${output} does not exist`, {
       hint: `compile it first (npm run build in ${config.build.context}), or hand it on from the build job with artifacts:paths`,
     });
 }
@@ -61,7 +60,7 @@ export async function buildImage(context: AppContext, options: ImageBuildOptions
   const repositoryText = imageRepository(config, context.env);
   const target = locate(parseImageRef(repositoryText));
   if (options.tag !== undefined && !isValidTag(options.tag))
-    throw new UsageError(`invalid tag ${JSON.stringify(options.tag)}`, { code: 'TAG_INVALID' });
+    throw new UsageError('TAG_INVALID', `invalid tag ${JSON.stringify(options.tag)}`);
   // SHIPWAY_BASE_IMAGE lets a group variable (or the local pipeline, which has no Docker Hub) choose the base.
   const baseText = options.base ?? context.env.SHIPWAY_BASE_IMAGE ?? DEFAULT_BASE;
   const baseRef = baseText === 'host' ? undefined : parseImageRef(baseText);

@@ -34,8 +34,7 @@ async function prepareTarget(dir: string, given: string): Promise<string | undef
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) return mkdir(dir, { recursive: true });
   if (!info.isDirectory() || (await readdir(dir)).length > 0) {
-    throw new UsageError(`--to ${given} is not an empty directory`, {
-      code: 'TARGET_NOT_EMPTY',
+    throw new UsageError('TARGET_NOT_EMPTY', `--to ${given} is not an empty directory`, {
       hint: 'pull into a new or empty directory; shipway never unpacks over existing files',
     });
   }

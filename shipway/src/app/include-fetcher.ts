@@ -56,7 +56,7 @@ export class IncludeFetcher {
   private serverUrl(): string {
     const url = this.options.server ?? this.context.env.CI_SERVER_URL;
     if (url === undefined)
-      throw new UsageError('which GitLab server? project and component includes come from one', {
+      throw new UsageError('USAGE', 'which GitLab server? project and component includes come from one', {
         hint: 'pass --server https://gitlab.example.com or set CI_SERVER_URL',
       });
     return url.replace(/\/+$/, '');

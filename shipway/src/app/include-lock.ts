@@ -39,14 +39,14 @@ export function readIncludeLock(dir: string): IncludeLock {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${join(dir, LOCK_FILE)} is not JSON`, {
+    throw new ConfigError('CONFIG_INVALID', `${join(dir, LOCK_FILE)} is not JSON`, {
       cause: error,
       hint: 'delete it and run shipway includes fetch again',
     });
   }
   const parsed = lockSchema.safeParse(value);
   if (!parsed.success)
-    throw new ConfigError(`${join(dir, LOCK_FILE)} is not an include lock`, {
+    throw new ConfigError('CONFIG_INVALID', `${join(dir, LOCK_FILE)} is not an include lock`, {
       problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
       hint: 'delete it and run shipway includes fetch again',
     });

@@ -38,7 +38,7 @@ async function askMissing(facts: ProjectFacts, options: InitOptions): Promise<In
   if (port === undefined && facts.port === null) {
     const answer = (await ask(`Port the service listens on [${DEFAULT_PORT}]: `)).trim();
     if (answer !== '') {
-      if (!/^\d{1,5}$/.test(answer)) throw new UsageError(`${JSON.stringify(answer)} is not a port number`);
+      if (!/^\d{1,5}$/.test(answer)) throw new UsageError('USAGE', `${JSON.stringify(answer)} is not a port number`);
       port = Number(answer);
     }
   }
@@ -76,8 +76,7 @@ export async function init(context: AppContext, options: InitOptions): Promise<I
   const facts = detectProject(await readSnapshot(context.cwd));
   const choices = await askMissing(facts, options);
   if (choices.app === undefined && facts.app.value === '')
-    throw new UsageError('cannot make an app name from package.json name or the directory name', {
-      code: 'INIT_NO_NAME',
+    throw new UsageError('INIT_NO_NAME', 'cannot make an app name from package.json name or the directory name', {
       hint: 'pass --name <app> (a DNS label such as my-service)',
     });
   const { settings, notes } = resolveSettings(facts, choices, SHIPWAY_VERSION);

@@ -12,7 +12,7 @@ export async function loadShipwayConfig(context: AppContext, file = CONFIG_FILE)
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}`, {
+    throw new ConfigError('CONFIG_INVALID', `cannot read ${file}`, {
       cause: error,
       hint: 'run shipway from the repository root, or pass --config <file>',
     });

@@ -75,26 +75,22 @@ export async function readOverlayAt(scratch: GitScratch, commit: string, env: En
     const document = parseDocument(text);
     if (document.errors.length > 0) {
       throw new ConfigError(
+        'KUSTOMIZATION_INVALID',
         `${file} on ${env.branch} is not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? ''}`,
-        {
-          code: 'KUSTOMIZATION_INVALID',
-        },
       );
     }
     try {
       return { file, text, document, images: readImages(document) };
     } catch (error) {
       if (error instanceof ConfigError)
-        throw new ConfigError(`${file} on ${env.branch}: ${error.message}`, {
-          code: error.code,
+        throw new ConfigError(error.code, `${file} on ${env.branch}: ${error.message}`, {
           hint: error.hint,
           cause: error,
         });
       throw error;
     }
   }
-  throw new ConfigError(`no kustomization in ${env.overlay} on branch ${env.branch}`, {
-    code: 'OVERLAY_MISSING',
+  throw new ConfigError('OVERLAY_MISSING', `no kustomization in ${env.overlay} on branch ${env.branch}`, {
     hint: `create ${env.overlay}/kustomization.yaml, or fix environments[].overlay for ${env.name} in shipway.yaml`,
   });
 }

@@ -63,13 +63,15 @@ export async function currentBranch(cwd: string): Promise<string | undefined> {
 export async function triggerFor(context: AppContext, options: PlanCiOptions): Promise<PipelineTrigger> {
   const source = (options.source ?? 'push') as PipelineSource;
   if (!PIPELINE_SOURCES.includes(source))
-    throw new UsageError(`unknown pipeline source ${options.source}`, {
+    throw new UsageError('USAGE', `unknown pipeline source ${options.source}`, {
       hint: `use one of ${PIPELINE_SOURCES.join(', ')}`,
     });
   if (options.ref !== undefined && options.tag !== undefined)
-    throw new UsageError('give --ref or --tag, not both', { hint: 'a pipeline runs for one branch or one tag' });
+    throw new UsageError('USAGE', 'give --ref or --tag, not both', {
+      hint: 'a pipeline runs for one branch or one tag',
+    });
   if (options.tag !== undefined && source === 'merge_request_event')
-    throw new UsageError('a merge request pipeline runs for a branch, not a tag', {
+    throw new UsageError('USAGE', 'a merge request pipeline runs for a branch, not a tag', {
       hint: 'use --ref <source branch>',
     });
   const [facts, protectedBranches] = await Promise.all([
@@ -78,7 +80,7 @@ export async function triggerFor(context: AppContext, options: PlanCiOptions): P
   ]);
   const branch = options.tag === undefined ? (options.ref ?? (await currentBranch(context.cwd))) : undefined;
   if (branch === undefined && options.tag === undefined)
-    throw new UsageError('which ref? this directory has no current branch', {
+    throw new UsageError('USAGE', 'which ref? this directory has no current branch', {
       hint: 'pass --ref <branch> or --tag <tag>',
     });
   const defaultBranch = options.defaultBranch ?? facts.defaultBranch ?? 'main';
@@ -130,7 +132,8 @@ export function parseVariableArgs(entries: readonly string[]): Map<string, strin
   const variables = new Map<string, string>();
   for (const entry of entries) {
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(entry);
-    if (match === null) throw new UsageError(`--var ${entry}: expected KEY=VALUE`, { hint: 'e.g. --var DEPLOY=true' });
+    if (match === null)
+      throw new UsageError('USAGE', `--var ${entry}: expected KEY=VALUE`, { hint: 'e.g. --var DEPLOY=true' });
     variables.set(match[1] ?? '', match[2] ?? '');
   }
   return variables;
@@ -146,7 +149,9 @@ export function parseInputArgs(entries: readonly string[]): CiMap | undefined {
   for (const entry of entries) {
     const match = /^([A-Za-z0-9_-]+)=(.*)$/s.exec(entry);
     if (match === null)
-      throw new UsageError(`--input ${entry}: expected name=value`, { hint: 'e.g. --input environment=staging' });
+      throw new UsageError('USAGE', `--input ${entry}: expected name=value`, {
+        hint: 'e.g. --input environment=staging',
+      });
     inputs[match[1] ?? ''] = typedInput(match[2] ?? '');
   }
   return inputs;

@@ -60,12 +60,11 @@ function parseRequest(
   resolveEnv: (name: string) => EnvironmentConfig,
 ): PromotionRequest {
   if (options.image !== undefined && options.from !== undefined)
-    throw new UsageError('promote takes --image <ref> or --from <env>, not both', { code: 'USAGE' });
+    throw new UsageError('USAGE', 'promote takes --image <ref> or --from <env>, not both');
   if (options.image !== undefined) return { kind: 'image', ref: parseImageRef(options.image) };
   const from = options.from ?? target.from;
   if (from === undefined)
-    throw new UsageError(`promote ${target.name} needs --image <ref> or --from <env>`, {
-      code: 'USAGE',
+    throw new UsageError('USAGE', `promote ${target.name} needs --image <ref> or --from <env>`, {
       hint: `${target.name} has no from: in shipway.yaml to promote from`,
     });
   return { kind: 'from', environment: resolveEnv(from) };

@@ -27,10 +27,13 @@ export interface RunningRegistry {
  */
 export async function serveRegistry(context: AppContext, options: RegistryServeOptions): Promise<RunningRegistry> {
   if (options.htpasswd === undefined && !isLoopbackHost(options.host)) {
-    throw new UsageError(`refusing to serve the registry on ${options.host} without authentication`, {
-      code: 'REGISTRY_OPEN_ON_NETWORK',
-      hint: 'add --htpasswd <file> (bcrypt entries, htpasswd -B), or listen on a loopback address such as --host 127.0.0.1',
-    });
+    throw new UsageError(
+      'REGISTRY_OPEN_ON_NETWORK',
+      `refusing to serve the registry on ${options.host} without authentication`,
+      {
+        hint: 'add --htpasswd <file> (bcrypt entries, htpasswd -B), or listen on a loopback address such as --host 127.0.0.1',
+      },
+    );
   }
   let auth: RegistryAuth | undefined;
   if (options.htpasswd !== undefined) {
@@ -38,6 +41,7 @@ export async function serveRegistry(context: AppContext, options: RegistryServeO
       auth = await htpasswdAuth(resolve(context.cwd, options.htpasswd));
     } catch (error) {
       throw new ConfigError(
+        'CONFIG_INVALID',
         `cannot use ${options.htpasswd}: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );

@@ -70,7 +70,7 @@ export function inRepository(root: string, file: string): string | undefined {
 export function repositoryFile(root: string, file: string): string {
   const path = inRepository(root, file);
   if (path !== undefined) return path;
-  throw new UsageError(`--file ${file} is not a file in the repository at ${root}`, {
+  throw new UsageError('USAGE', `--file ${file} is not a file in the repository at ${root}`, {
     hint: 'run shipway from the root of the repository that holds the CI config',
   });
 }

@@ -68,8 +68,7 @@ function pick(entries: readonly HistoricImage[], current: KustomizeImage | undef
 /** `--to` names a commit (abbreviated to 7 or more hex digits; 64 for SHA-256 repositories) or a digest. */
 function checkTarget(to: string | undefined): void {
   if (to === undefined || (to.includes(':') ? isPinnableDigest(to) : /^[0-9a-f]{7,64}$/i.test(to))) return;
-  throw new UsageError(`--to ${JSON.stringify(to)} is neither a commit nor an OCI digest`, {
-    code: 'ROLLBACK_TARGET_INVALID',
+  throw new UsageError('ROLLBACK_TARGET_INVALID', `--to ${JSON.stringify(to)} is neither a commit nor an OCI digest`, {
     hint: `pass a commit of the branch (7 or more hex digits) or a digest; ${PINNABLE_DIGEST_HINT}`,
   });
 }

@@ -27,8 +27,7 @@ export async function openRolloutTarget(context: AppContext, options: RolloutOpt
   const config = await loadShipwayConfig(context, options.configFile);
   const env = requireEnvironment(config, options.environment);
   if (env.rollout === undefined) {
-    throw new UsageError(`environment ${env.name} has no rollout in shipway.yaml`, {
-      code: 'ROLLOUT_UNDEFINED',
+    throw new UsageError('ROLLOUT_UNDEFINED', `environment ${env.name} has no rollout in shipway.yaml`, {
       hint: `add environments[].rollout (name, strategy) for ${env.name}`,
     });
   }

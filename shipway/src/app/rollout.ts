@@ -71,10 +71,11 @@ export async function rolloutAction(
   options: RolloutOptions & { readonly verb: RolloutVerb; readonly expectDigest?: string | undefined },
 ): Promise<RolloutActionResult> {
   if (options.expectDigest !== undefined && !isPinnableDigest(options.expectDigest)) {
-    throw new UsageError(`--expect-digest ${JSON.stringify(options.expectDigest)} is not an OCI digest`, {
-      code: 'DIGEST_INVALID',
-      hint: PINNABLE_DIGEST_HINT,
-    });
+    throw new UsageError(
+      'DIGEST_INVALID',
+      `--expect-digest ${JSON.stringify(options.expectDigest)} is not an OCI digest`,
+      { hint: PINNABLE_DIGEST_HINT },
+    );
   }
   const target = await openRolloutTarget(context, options);
   const base = { environment: target.env.name, rollout: target.name, namespace: target.namespace, verb: options.verb };

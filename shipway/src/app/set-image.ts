@@ -20,19 +20,19 @@ export interface SetImageResult {
 
 async function findKustomization(dir: string): Promise<string> {
   const names = await readdir(dir).catch((error: unknown) => {
-    throw new ConfigError(`cannot read directory ${dir}`, { code: 'OVERLAY_MISSING', cause: error });
+    throw new ConfigError('OVERLAY_MISSING', `cannot read directory ${dir}`, { cause: error });
   });
   const found = KUSTOMIZATION_FILES.filter((name) => names.includes(name));
   if (found.length > 1) {
-    throw new ConfigError(`found multiple kustomization files in ${dir}: ${found.join(', ')}`, {
-      code: 'KUSTOMIZATION_INVALID',
-      hint: 'keep exactly one',
-    });
+    throw new ConfigError(
+      'KUSTOMIZATION_INVALID',
+      `found multiple kustomization files in ${dir}: ${found.join(', ')}`,
+      { hint: 'keep exactly one' },
+    );
   }
   const [name] = found;
   if (name === undefined) {
-    throw new ConfigError(`no kustomization file in ${dir}`, {
-      code: 'OVERLAY_MISSING',
+    throw new ConfigError('OVERLAY_MISSING', `no kustomization file in ${dir}`, {
       hint: `expected one of ${KUSTOMIZATION_FILES.join(', ')}`,
     });
   }
@@ -45,9 +45,10 @@ export async function setImage(context: AppContext, dir: string, args: readonly 
   const file = await findKustomization(resolve(context.cwd, dir));
   const document = parseDocument(await readFile(file, 'utf8'));
   if (document.errors.length > 0) {
-    throw new ConfigError(`${file} is not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? ''}`, {
-      code: 'KUSTOMIZATION_INVALID',
-    });
+    throw new ConfigError(
+      'KUSTOMIZATION_INVALID',
+      `${file} is not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? ''}`,
+    );
   }
   const changed = setImagesInDocument(document, requested);
   // The edited document is checked as a file would be read back, before anything is written: a

@@ -1,6 +1,8 @@
 /**
  * The error family. Each subclass names a cause; cli/exit-code.ts maps causes to exit codes
- * (usage/config 2, external systems 3, refusals 4, anything else is a bug: 1).
+ * (usage/config 2, external systems 3, refusals 4, anything else is a bug: 1). Every member is
+ * made the same way: `new XError(code, message, { hint?, cause? })`, the code a stable
+ * SCREAMING_SNAKE name that JSON output and tests match on.
  */
 export interface ErrorDetails {
   readonly hint?: string | undefined;
@@ -21,9 +23,9 @@ export abstract class ShipwayError extends Error {
 /** The command line was wrong: unknown environment, bad argument, invalid image reference. */
 export class UsageError extends ShipwayError {
   readonly code: string;
-  constructor(message: string, details: ErrorDetails & { code?: string } = {}) {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
     super(message, details);
-    this.code = details.code ?? 'USAGE';
+    this.code = code;
   }
 }
 
@@ -31,9 +33,9 @@ export class UsageError extends ShipwayError {
 export class ConfigError extends ShipwayError {
   readonly code: string;
   readonly problems: readonly string[];
-  constructor(message: string, details: ErrorDetails & { code?: string; problems?: readonly string[] } = {}) {
+  constructor(code: string, message: string, details: ErrorDetails & { problems?: readonly string[] } = {}) {
     super(message, details);
-    this.code = details.code ?? 'CONFIG_INVALID';
+    this.code = code;
     this.problems = details.problems ?? [];
   }
 }

@@ -62,8 +62,7 @@ export const PINNABLE_DIGEST_HINT = 'a digest is sha256:<64 lowercase hex> or sh
 /** Parses `repo[:tag][@digest]`; throws UsageError naming what is wrong. */
 export function parseImageRef(text: string): ImageRef {
   const invalid = (why: string) =>
-    new UsageError(`invalid image reference ${JSON.stringify(text)}: ${why}`, {
-      code: 'IMAGE_REF_INVALID',
+    new UsageError('IMAGE_REF_INVALID', `invalid image reference ${JSON.stringify(text)}: ${why}`, {
       hint: `use repository[:tag][@digest], e.g. registry.example.com/team/hello:1.2.0@sha256:…; ${PINNABLE_DIGEST_HINT}`,
     });
   const at = text.indexOf('@');

@@ -24,7 +24,7 @@ export async function dependencyLayer(
   try {
     lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
   } catch (error) {
-    throw new ConfigError('cannot read package-lock.json at the repository root', {
+    throw new ConfigError('CONFIG_INVALID', 'cannot read package-lock.json at the repository root', {
       cause: error,
       hint: 'run npm install and commit the lockfile',
     });
@@ -32,13 +32,15 @@ export async function dependencyLayer(
   const workspace = context === '.' ? '' : context;
   const closure = productionClosure(lock, workspace);
   if (!closure.ok)
-    throw new ConfigError(`package-lock.json does not resolve ${closure.missing}`, { hint: 'run npm install' });
+    throw new ConfigError('CONFIG_INVALID', `package-lock.json does not resolve ${closure.missing}`, {
+      hint: 'run npm install',
+    });
   const placed = new Map<string, string>();
   for (const path of closure.paths) {
     const inImage = `${into}/${workspace !== '' && path.startsWith(`${workspace}/`) ? path.slice(workspace.length + 1) : path}`;
     const other = placed.get(inImage);
     if (other !== undefined)
-      throw new ConfigError(`${path} and ${other} would both be ${inImage} in the image`, {
+      throw new ConfigError('CONFIG_INVALID', `${path} and ${other} would both be ${inImage} in the image`, {
         hint: 'dedupe the lockfile (npm dedupe)',
       });
     placed.set(inImage, path);
@@ -67,7 +69,7 @@ export async function appEntries(root: string, context: string, output: string):
   const packageJson = join(base, 'package.json');
   const info = await lstat(packageJson).catch(() => undefined);
   if (info === undefined)
-    throw new ConfigError(`no package.json in ${context}`, {
+    throw new ConfigError('CONFIG_INVALID', `no package.json in ${context}`, {
       hint: 'set build.context in shipway.yaml to the service package',
     });
   // No build step (build.output "."): the app is the package directory itself, minus what is never
@@ -75,7 +77,7 @@ export async function appEntries(root: string, context: string, output: string):
   if (posix.normalize(output) === '.')
     return directoryEntries(base, APP, (name, path) => skip(name) || (dirname(path) === base && !isAppSource(name)));
   const dist = await directoryEntries(join(base, output), `${APP}/${output}`, skip).catch((error: unknown) => {
-    throw new ConfigError(`${join(context, output)} does not exist`, {
+    throw new ConfigError('CONFIG_INVALID', `${join(context, output)} does not exist`, {
       cause: error,
       hint: 'the build script must compile into build.output',
     });
@@ -98,7 +100,7 @@ export async function collectInputs(root: string, inputs: readonly string[]): Pr
   const visit = async (path: string): Promise<void> => {
     const info = await lstat(path).catch(() => undefined);
     if (info === undefined)
-      throw new ConfigError(`build input ${relative(root, path)} does not exist`, {
+      throw new ConfigError('CONFIG_INVALID', `build input ${relative(root, path)} does not exist`, {
         hint: 'fix build.inputs in shipway.yaml',
       });
     if (info.isDirectory()) {

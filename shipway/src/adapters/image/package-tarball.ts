@@ -22,8 +22,7 @@ export interface PackageTarball {
 const MAX_BYTES = 256 * 1024 * 1024;
 
 function refuse(tarball: string, why: string): ConfigError {
-  return new ConfigError(`${tarball} is not an npm package tarball: ${why}`, {
-    code: 'TARBALL_INVALID',
+  return new ConfigError('TARBALL_INVALID', `${tarball} is not an npm package tarball: ${why}`, {
     hint: 'pass the file `npm pack -w shipway` wrote',
   });
 }

@@ -11,8 +11,7 @@ import { ociArchitecture } from './host-base.js';
 export async function registryBase(client: RegistryClient, ref: ImageRef, text: string): Promise<BaseImage> {
   const { registry, repository } = locate(ref);
   const unknown = () =>
-    new UsageError(`base image ${text} was not found on ${registry}`, {
-      code: 'BASE_UNKNOWN',
+    new UsageError('BASE_UNKNOWN', `base image ${text} was not found on ${registry}`, {
       hint: 'check the --base reference, or use --base host',
     });
   let fetched = await client.getManifest(repository, ref.digest ?? ref.tag ?? 'latest');
@@ -23,14 +22,12 @@ export async function registryBase(client: RegistryClient, ref: ImageRef, text: 
     const entry = parsed.index.manifests.find(
       (candidate) => candidate.platform?.os === 'linux' && candidate.platform.architecture === arch,
     );
-    if (entry === undefined)
-      throw new UsageError(`base image ${text} has no linux/${arch} image`, { code: 'BASE_PLATFORM' });
+    if (entry === undefined) throw new UsageError('BASE_PLATFORM', `base image ${text} has no linux/${arch} image`);
     fetched = await client.getManifest(repository, entry.digest);
     if (fetched === undefined) throw unknown();
     parsed = parseManifest(fetched.bytes, fetched.mediaType);
   }
-  if (parsed.kind !== 'image')
-    throw new UsageError(`base image ${text} is not an image manifest`, { code: 'BASE_INVALID' });
+  if (parsed.kind !== 'image') throw new UsageError('BASE_INVALID', `base image ${text} is not an image manifest`);
   const chunks: Buffer[] = [];
   const { Writable } = await import('node:stream');
   await client.downloadBlob(

@@ -32,15 +32,13 @@ function fromText(text: string, source: string): LoadedKubeconfig {
     config.loadFromString(text);
   } catch (error) {
     throw new ConfigError(
+      'CONFIG_INVALID',
       `the kubeconfig from ${source} is not valid: ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}`,
-      {
-        cause: error,
-        hint: 'check the file, or the KUBECONFIG / KUBE_CONFIG variable',
-      },
+      { cause: error, hint: 'check the file, or the KUBECONFIG / KUBE_CONFIG variable' },
     );
   }
   if (config.getCurrentCluster() === null) {
-    throw new ConfigError(`the kubeconfig from ${source} has no current context with a cluster`, {
+    throw new ConfigError('CONFIG_INVALID', `the kubeconfig from ${source} has no current context with a cluster`, {
       hint: 'set current-context, or pass --context',
     });
   }
@@ -52,7 +50,7 @@ function fromFile(path: string, source: string): LoadedKubeconfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the kubeconfig ${path} (${source})`, {
+    throw new ConfigError('CONFIG_INVALID', `cannot read the kubeconfig ${path} (${source})`, {
       cause: error,
       hint: 'check the path and its permissions',
     });
@@ -81,6 +79,7 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
     loaded = { config, source: 'the in-cluster service account' };
   } else {
     throw new ConfigError(
+      'CONFIG_INVALID',
       'no kubeconfig: none of --kubeconfig, KUBECONFIG, KUBE_CONFIG, the embedded cluster or an in-cluster service account',
       {
         hint: `pass --kubeconfig <file>, or start the local stack (\`shipway run\` or \`shipway cluster up\`; its kubeconfig: ${embeddedKubeconfig(env)})`,
@@ -90,6 +89,7 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   if (request.context !== undefined) {
     if (loaded.config.getContextObject(request.context) === null) {
       throw new ConfigError(
+        'CONFIG_INVALID',
         `context ${JSON.stringify(request.context)} is not in the kubeconfig from ${loaded.source}`,
         {
           hint: `contexts there: ${loaded.config

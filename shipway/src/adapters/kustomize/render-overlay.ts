@@ -32,9 +32,7 @@ export async function renderOverlay(dir: string, path: string | undefined): Prom
   const result = await runCommand(program, [...args, dir]);
   if (result.code !== 0) {
     const reason = result.stderr.trim().split('\n').pop() ?? 'no output';
-    throw new ConfigError(`kustomize could not render ${dir}: ${reason.replace(/^Error:\s*/, '')}`, {
-      code: 'OVERLAY_INVALID',
-    });
+    throw new ConfigError('OVERLAY_INVALID', `kustomize could not render ${dir}: ${reason.replace(/^Error:\s*/, '')}`);
   }
   return parseAllDocuments(result.stdout).flatMap((document) => {
     if ('errors' in document && document.errors.length === 0) {

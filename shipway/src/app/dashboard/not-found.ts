@@ -3,6 +3,6 @@ import { UsageError } from '../../core/errors.js';
 /** Something the dashboard was asked for does not exist (an HTTP 404, not a bad request). */
 export class NotFoundError extends UsageError {
   constructor(message: string) {
-    super(message, { code: 'NOT_FOUND' });
+    super('NOT_FOUND', message);
   }
 }

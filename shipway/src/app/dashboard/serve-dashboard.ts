@@ -28,12 +28,11 @@ export interface ServedDashboard {
 export async function serveDashboard(context: AppContext, options: ServeDashboardOptions): Promise<ServedDashboard> {
   const standing = context.env.SHIPWAY_DASHBOARD_TOKEN || null;
   if (standing !== null && standing.length < 16)
-    throw new UsageError('SHIPWAY_DASHBOARD_TOKEN is too short to be a secret', {
-      code: 'TOKEN_WEAK',
+    throw new UsageError('TOKEN_WEAK', 'SHIPWAY_DASHBOARD_TOKEN is too short to be a secret', {
       hint: 'use 16 or more random characters, e.g. `openssl rand -base64 32`',
     });
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
-    throw new UsageError(`--port ${options.port} is not a port`, { code: 'USAGE' });
+    throw new UsageError('USAGE', `--port ${options.port} is not a port`);
   const oneTime = standing === null ? newSecret() : null;
   const app = await openDashboardApp(context, options);
   const stateDir = resolve(context.cwd, '.shipway', 'dashboard');

@@ -39,7 +39,7 @@ PromQL construct or provider shipway does not evaluate is named with its positio
 function parseArgs(pairs: readonly string[]): { name: string; value: string }[] {
   return pairs.map((pair) => {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--arg must be name=value, got ${JSON.stringify(pair)}`, { code: 'ARG_INVALID' });
+    if (at <= 0) throw new UsageError('ARG_INVALID', `--arg must be name=value, got ${JSON.stringify(pair)}`);
     return { name: pair.slice(0, at), value: pair.slice(at + 1) };
   });
 }

@@ -37,7 +37,7 @@ under /api/ is described in docs/dashboard.md. Ctrl-C stops it.`,
       const { context, output } = contextFor(io, flags.json);
       const port = Number(flags.port);
       if (!/^\d{1,5}$/.test(flags.port) || port > 65535)
-        throw new UsageError(`--port ${JSON.stringify(flags.port)} is not a port number`, { code: 'USAGE' });
+        throw new UsageError('USAGE', `--port ${JSON.stringify(flags.port)} is not a port number`);
       const { serveDashboard } = await import('../../app/dashboard/serve-dashboard.js');
       const served = await serveDashboard(context, {
         host: flags.host,

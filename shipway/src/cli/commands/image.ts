@@ -186,9 +186,10 @@ async function build(io: CliIo, options: BuildFlags): Promise<void> {
     prebuilt: options.prebuilt,
   };
   if (options.prebuilt && options.dockerfile !== undefined)
-    throw new UsageError('--prebuilt and --dockerfile do not go together: a Dockerfile compiles in its own stages', {
-      code: 'FLAGS_CONFLICT',
-    });
+    throw new UsageError(
+      'FLAGS_CONFLICT',
+      '--prebuilt and --dockerfile do not go together: a Dockerfile compiles in its own stages',
+    );
   const result =
     options.dockerfile === undefined
       ? await (await import('../../app/image-build.js')).buildImage(context, common)

@@ -47,7 +47,7 @@ const LABEL: Record<PlannedFile['action'], string> = {
 
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`--port ${JSON.stringify(text)} is not a port number`);
+  if (!/^\d{1,5}$/.test(text)) throw new UsageError('USAGE', `--port ${JSON.stringify(text)} is not a port number`);
   return Number(text);
 }
 

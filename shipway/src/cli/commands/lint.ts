@@ -67,8 +67,7 @@ export function registerLint(program: Command, io: CliIo): void {
         output.result(`${flags.file}: ${result.errors} error(s), ${result.warnings} warning(s); planned ${planned}`);
       }
       if (result.errors > 0)
-        throw new ConfigError(`${flags.file}: lint found ${result.errors} error(s)`, {
-          code: 'CI_LINT_FAILED',
+        throw new ConfigError('CI_LINT_FAILED', `${flags.file}: lint found ${result.errors} error(s)`, {
           hint: 'each finding above names its file, line and rule; `shipway lint --help` explains the rules',
         });
     });

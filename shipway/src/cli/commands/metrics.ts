@@ -21,10 +21,13 @@ export function registerMetrics(program: Command, io: CliIo): void {
       const { context, output } = contextFor(io, flags.json);
       const days = Number(flags.days);
       if (!Number.isInteger(days) || days < 1 || days > 366)
-        throw new UsageError(`--days ${JSON.stringify(flags.days)} is not a whole number of days from 1 to 366`);
+        throw new UsageError(
+          'USAGE',
+          `--days ${JSON.stringify(flags.days)} is not a whole number of days from 1 to 366`,
+        );
       const now = flags.until === undefined ? new Date() : new Date(flags.until);
       if (Number.isNaN(now.getTime()))
-        throw new UsageError(`--until ${JSON.stringify(flags.until)} is not a time`, {
+        throw new UsageError('USAGE', `--until ${JSON.stringify(flags.until)} is not a time`, {
           hint: 'e.g. 2024-03-31T00:00:00Z',
         });
       const { metricsReport } = await import('../../app/dashboard/metrics-report.js');

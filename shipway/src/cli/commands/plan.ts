@@ -210,8 +210,7 @@ function renderPlan(plan: PipelinePlan, what: string): string {
 
 /** The config's problems as one error, each with its file and line. */
 export function configErrors(file: string, problems: readonly CiProblem[]): ConfigError {
-  return new ConfigError(`${file}: ${problems.length} error${problems.length === 1 ? '' : 's'}`, {
-    code: 'CI_CONFIG_INVALID',
+  return new ConfigError('CI_CONFIG_INVALID', `${file}: ${problems.length} error${problems.length === 1 ? '' : 's'}`, {
     problems: problems.map((problem) => `${formatLocation(problem.location)}: ${problem.message}`),
     hint: 'GitLab would refuse to create this pipeline; fix the lines above',
   });

@@ -7,14 +7,16 @@ import { type CliIo, interruptionOf } from '../io.js';
 function port(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
-    throw new UsageError(`--port must be 0-65535, got ${value}`);
+    throw new UsageError('USAGE', `--port must be 0-65535, got ${value}`);
   return parsed;
 }
 
 function uploadTtl(value: string): number {
   const ms = parseDuration(value);
   if (ms <= 0)
-    throw new UsageError(`--upload-ttl must be longer than 0, got ${value}`, { hint: 'e.g. --upload-ttl 30m' });
+    throw new UsageError('USAGE', `--upload-ttl must be longer than 0, got ${value}`, {
+      hint: 'e.g. --upload-ttl 30m',
+    });
   return ms;
 }
 

@@ -59,9 +59,11 @@ function parseWaitFor(text: string): WaitFor {
   if (step !== null) return { kind: 'step', step: Number(step[1]) };
   if (text.startsWith('digest=') && isPinnableDigest(text.slice('digest='.length)))
     return { kind: 'digest', digest: text.slice('digest='.length) };
-  throw new UsageError(`--for must be healthy, paused, step=<n> or digest=<digest>, got ${JSON.stringify(text)}`, {
-    hint: PINNABLE_DIGEST_HINT,
-  });
+  throw new UsageError(
+    'USAGE',
+    `--for must be healthy, paused, step=<n> or digest=<digest>, got ${JSON.stringify(text)}`,
+    { hint: PINNABLE_DIGEST_HINT },
+  );
 }
 
 // Loaded on first use, as every command does, so the CLI starts without the Kubernetes client.

@@ -35,9 +35,7 @@ export function registerValidate(program: Command, io: CliIo): void {
         const count = result.environments
           .flatMap((report) => report.objects)
           .reduce((sum, object) => sum + object.problems.length, 0);
-        throw new ConfigError(`validation failed: ${count} problem${count === 1 ? '' : 's'}`, {
-          code: 'MANIFEST_INVALID',
-        });
+        throw new ConfigError('MANIFEST_INVALID', `validation failed: ${count} problem${count === 1 ? '' : 's'}`);
       }
     });
 }

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
  */
 export class InvalidSpecError extends ConfigError {
   constructor(message: string, hint?: string) {
-    super(message, { code: 'ANALYSIS_INVALID_SPEC', ...(hint === undefined ? {} : { hint }) });
+    super('ANALYSIS_INVALID_SPEC', message, hint === undefined ? {} : { hint });
   }
 }
 

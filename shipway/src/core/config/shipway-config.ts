@@ -94,17 +94,21 @@ export function parseShipwayConfig(text: string, file = 'shipway.yaml'): Shipway
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     const problems = document.errors.map((error) => `${file}: ${error.message.split('\n')[0] ?? ''}`);
-    throw new ConfigError(`${file} is not valid YAML`, { problems, hint: 'fix the YAML syntax on the line shown' });
+    throw new ConfigError('CONFIG_INVALID', `${file} is not valid YAML`, {
+      problems,
+      hint: 'fix the YAML syntax on the line shown',
+    });
   }
   const result = configSchema.safeParse(document.toJS());
   const problems = result.success
     ? crossCheck(result.data)
     : result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
   if (!result.success || problems.length > 0) {
-    throw new ConfigError(`${file} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`, {
-      problems,
-      hint: 'see the shipway.yaml reference in the README',
-    });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${file} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+      { problems, hint: 'see the shipway.yaml reference in the README' },
+    );
   }
   return result.data;
 }
@@ -126,9 +130,11 @@ export function expandVariables(
     return '';
   });
   if (missing.length > 0) {
-    throw new ConfigError(`${path} needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not set`, {
-      hint: `set ${missing.join(' and ')} in the environment (a GitLab group variable in CI)`,
-    });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${path} needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not set`,
+      { hint: `set ${missing.join(' and ')} in the environment (a GitLab group variable in CI)` },
+    );
   }
   return value;
 }
@@ -136,7 +142,10 @@ export function expandVariables(
 export function imageRepository(config: ShipwayConfig, env: Readonly<Record<string, string | undefined>>): string {
   const repository = expandVariables(config.image.repository, env, 'image.repository');
   if (!isValidRepository(repository)) {
-    throw new ConfigError(`image.repository expands to ${JSON.stringify(repository)}, which is not a valid repository`);
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `image.repository expands to ${JSON.stringify(repository)}, which is not a valid repository`,
+    );
   }
   return repository;
 }

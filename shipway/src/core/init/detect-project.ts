@@ -24,24 +24,24 @@ const NPM_PLACEHOLDER_TEST = /no test specified/;
 
 function parsePackageJson(text: string | undefined): PackageJson {
   if (text === undefined)
-    throw new ConfigError('no package.json in this directory: shipway init sets up a Node.js service', {
-      code: 'INIT_NO_PACKAGE',
-      hint: 'run shipway init at the root of the service repository (npm init creates a package.json)',
-    });
+    throw new ConfigError(
+      'INIT_NO_PACKAGE',
+      'no package.json in this directory: shipway init sets up a Node.js service',
+      { hint: 'run shipway init at the root of the service repository (npm init creates a package.json)' },
+    );
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`package.json is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
-      code: 'INIT_BAD_PACKAGE',
-      cause: error,
-      hint: 'fix package.json (npm install would refuse it too)',
-    });
+    throw new ConfigError(
+      'INIT_BAD_PACKAGE',
+      `package.json is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, hint: 'fix package.json (npm install would refuse it too)' },
+    );
   }
   const parsed = packageSchema.safeParse(value);
   if (!parsed.success)
-    throw new ConfigError('package.json is invalid', {
-      code: 'INIT_BAD_PACKAGE',
+    throw new ConfigError('INIT_BAD_PACKAGE', 'package.json is invalid', {
       problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       hint: 'name, main and scripts must be strings',
     });
@@ -66,8 +66,7 @@ function detectStart(pkg: PackageJson, files: ReadonlySet<string>): ProjectFacts
     return { value: { entry: pkg.main.replace(/^\.\//, ''), args: [] }, source: 'package.json main' };
   for (const name of ['index.js', 'server.js'])
     if (files.has(name)) return { value: { entry: name, args: [] }, source: `${name} (no start script or main)` };
-  throw new ConfigError('cannot tell how this service starts', {
-    code: 'INIT_NO_START',
+  throw new ConfigError('INIT_NO_START', 'cannot tell how this service starts', {
     hint: 'add "start": "node <file>" to package.json scripts (or "main"), then run shipway init again',
   });
 }

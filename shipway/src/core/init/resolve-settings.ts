@@ -18,8 +18,9 @@ export interface ResolvedSettings {
 function checkName(value: string, flag: string): string {
   if (!APP_NAME.test(value) || value.length > MAX_APP_NAME)
     throw new UsageError(
+      'INIT_BAD_NAME',
       `${flag} ${JSON.stringify(value)} must be a DNS label of at most ${MAX_APP_NAME} characters that starts with a letter`,
-      { code: 'INIT_BAD_NAME', hint: 'lower-case letters, digits and -, e.g. my-service' },
+      { hint: 'lower-case letters, digits and -, e.g. my-service' },
     );
   return value;
 }
@@ -27,10 +28,11 @@ function checkName(value: string, flag: string): string {
 function componentProject(facts: ProjectFacts, choices: InitChoices, notes: string[]): string {
   if (choices.componentProject !== undefined) {
     if (!PROJECT_PATH.test(choices.componentProject))
-      throw new UsageError(`--component ${JSON.stringify(choices.componentProject)} is not a GitLab project path`, {
-        code: 'INIT_BAD_COMPONENT',
-        hint: 'the full path of the project that holds templates/deliver.yml, e.g. my-group/shipway',
-      });
+      throw new UsageError(
+        'INIT_BAD_COMPONENT',
+        `--component ${JSON.stringify(choices.componentProject)} is not a GitLab project path`,
+        { hint: 'the full path of the project that holds templates/deliver.yml, e.g. my-group/shipway' },
+      );
     return choices.componentProject;
   }
   const group = facts.projectPath?.split('/').slice(0, -1).join('/');
@@ -44,7 +46,7 @@ function componentProject(facts: ProjectFacts, choices: InitChoices, notes: stri
 function port(facts: ProjectFacts, choices: InitChoices, notes: string[]): number {
   if (choices.port !== undefined) {
     if (!Number.isInteger(choices.port) || choices.port < 1 || choices.port > 65535)
-      throw new UsageError(`port ${choices.port} is not a TCP port (1-65535)`, { code: 'INIT_BAD_PORT' });
+      throw new UsageError('INIT_BAD_PORT', `port ${choices.port} is not a TCP port (1-65535)`);
     return choices.port;
   }
   if (facts.port !== null) return facts.port.value;

@@ -72,13 +72,14 @@ function parseArgument(arg: string): KustomizeImage | undefined {
 function checkArgument(arg: string): KustomizeImage {
   const image = parseArgument(arg);
   if (image === undefined || image.name === '' || image.name === PRESERVE) {
-    throw new UsageError(`${INVALID_ARGUMENT}\n(got ${JSON.stringify(arg)})`, { code: 'IMAGE_ARG_INVALID' });
+    throw new UsageError('IMAGE_ARG_INVALID', `${INVALID_ARGUMENT}\n(got ${JSON.stringify(arg)})`);
   }
   if (image.digest !== '' && image.digest !== PRESERVE && !isPinnableDigest(image.digest)) {
-    throw new UsageError(`invalid digest ${JSON.stringify(image.digest)} in ${JSON.stringify(arg)}`, {
-      code: 'IMAGE_ARG_INVALID',
-      hint: PINNABLE_DIGEST_HINT,
-    });
+    throw new UsageError(
+      'IMAGE_ARG_INVALID',
+      `invalid digest ${JSON.stringify(image.digest)} in ${JSON.stringify(arg)}`,
+      { hint: PINNABLE_DIGEST_HINT },
+    );
   }
   return image;
 }
@@ -88,7 +89,7 @@ function checkArgument(arg: string): KustomizeImage {
  * argument is checked before any is used, so a bad one anywhere changes nothing.
  */
 export function parseSetImageArgs(args: readonly string[]): KustomizeImage[] {
-  if (args.length === 0) throw new UsageError('no image specified', { code: 'IMAGE_ARG_MISSING' });
+  if (args.length === 0) throw new UsageError('IMAGE_ARG_MISSING', 'no image specified');
   const byName = new Map<string, KustomizeImage>();
   for (const image of args.map(checkArgument)) byName.set(image.name, image);
   return [...byName.values()];
@@ -126,23 +127,22 @@ function field(entry: YAMLMap, key: string, path: string): string {
   const value: unknown = entry.get(key);
   if (value === undefined || value === null) return '';
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  throw new ConfigError(`${path}.${key} must be a string`, { code: 'KUSTOMIZATION_INVALID' });
+  throw new ConfigError('KUSTOMIZATION_INVALID', `${path}.${key} must be a string`);
 }
 
 /** Reads the `images:` entries; throws ConfigError with the path of anything malformed. */
 export function readImages(document: Document): KustomizeImage[] {
   const images = document.get('images', true);
   if (images === undefined || images === null || (isScalar(images) && images.value === null)) return [];
-  if (!isSeq(images)) throw new ConfigError('images must be a list', { code: 'KUSTOMIZATION_INVALID' });
+  if (!isSeq(images)) throw new ConfigError('KUSTOMIZATION_INVALID', 'images must be a list');
   return images.items.map((item, index) => {
     const path = `images[${index}]`;
-    if (!isMap(item)) throw new ConfigError(`${path} must be a mapping`, { code: 'KUSTOMIZATION_INVALID' });
+    if (!isMap(item)) throw new ConfigError('KUSTOMIZATION_INVALID', `${path} must be a mapping`);
     const name = field(item, 'name', path);
-    if (name === '') throw new ConfigError(`${path}.name is required`, { code: 'KUSTOMIZATION_INVALID' });
+    if (name === '') throw new ConfigError('KUSTOMIZATION_INVALID', `${path}.name is required`);
     const digest = field(item, 'digest', path);
     if (digest !== '' && !isPinnableDigest(digest)) {
-      throw new ConfigError(`${path}.digest ${JSON.stringify(digest)} is not an OCI digest`, {
-        code: 'KUSTOMIZATION_INVALID',
+      throw new ConfigError('KUSTOMIZATION_INVALID', `${path}.digest ${JSON.stringify(digest)} is not an OCI digest`, {
         hint: PINNABLE_DIGEST_HINT,
       });
     }

@@ -70,14 +70,15 @@ const MERGE_KEY = new Type('tag:yaml.org,2002:merge', {
  */
 export function parseCiYaml(text: string, file: string): CiFile {
   if (text.length > MAX_YAML_SIZE_BYTES)
-    throw new ConfigError(`${file}:1: the file is larger than ${MIB} (GitLab's max_yaml_size_bytes)`, {
-      code: 'CI_YAML_TOO_BIG',
-    });
+    throw new ConfigError(
+      'CI_YAML_TOO_BIG',
+      `${file}:1: the file is larger than ${MIB} (GitLab's max_yaml_size_bytes)`,
+    );
   const { header, content } = splitDocuments(loadDocuments(text, file), file);
   let value: unknown = content;
   if (value === undefined || value === null) value = {};
   if (!isCiMap(value))
-    throw new ConfigError(`${file}:1: the file must be a map of keywords and jobs`, { code: 'CI_YAML_INVALID' });
+    throw new ConfigError('CI_YAML_INVALID', `${file}:1: the file must be a map of keywords and jobs`);
   const parsed: CiFile = { file, value, header, hasReferences: text.includes('!reference'), ...lineLookup(text) };
   checkDeepSize(parsed);
   return parsed;
@@ -112,7 +113,7 @@ function loadDocuments(text: string, file: string): unknown[] {
     });
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
-    throw new ConfigError(`${file}:${error.mark.line + 1}: ${error.reason}`, { code: 'CI_YAML_INVALID', cause: error });
+    throw new ConfigError('CI_YAML_INVALID', `${file}:${error.mark.line + 1}: ${error.reason}`, { cause: error });
   }
 }
 
@@ -124,10 +125,11 @@ function loadDocuments(text: string, file: string): unknown[] {
 function splitDocuments(documents: unknown[], file: string): { header: CiMap | undefined; content: unknown } {
   const present = documents.filter((document) => document !== null && document !== undefined);
   if (present.length > 2)
-    throw new ConfigError(`${file}:1: the file has ${present.length} YAML documents; GitLab reads at most 2`, {
-      code: 'CI_YAML_INVALID',
-      hint: 'a file is a spec: header, ---, then the configuration, or just the configuration',
-    });
+    throw new ConfigError(
+      'CI_YAML_INVALID',
+      `${file}:1: the file has ${present.length} YAML documents; GitLab reads at most 2`,
+      { hint: 'a file is a spec: header, ---, then the configuration, or just the configuration' },
+    );
   const [first, second] = present;
   if (present.length === 2 && isCiMap(first) && 'spec' in first) return { header: first, content: second };
   return { header: undefined, content: first };
@@ -145,9 +147,12 @@ function checkDeepSize(parsed: CiFile): void {
       verdict === 'too big'
         ? `more than ${MIB} once its aliases are expanded (GitLab's max_yaml_size_bytes)`
         : `nested deeper than ${MAX_YAML_DEPTH} levels once its aliases are expanded (GitLab's max_yaml_depth)`;
-    throw new ConfigError(`${parsed.file}:${parsed.topLine(key) ?? 1}: ${key}: the parsed YAML is ${verdict}: ${why}`, {
-      code: 'CI_YAML_TOO_BIG',
-      hint: 'an anchor used many times inside anchors that are themselves used many times multiplies; write less of it',
-    });
+    throw new ConfigError(
+      'CI_YAML_TOO_BIG',
+      `${parsed.file}:${parsed.topLine(key) ?? 1}: ${key}: the parsed YAML is ${verdict}: ${why}`,
+      {
+        hint: 'an anchor used many times inside anchors that are themselves used many times multiplies; write less of it',
+      },
+    );
   }
 }

@@ -37,10 +37,13 @@ export class VariableExpansionError extends ConfigError {
     readonly location: SourceLocation,
   ) {
     const limit = `${MAX_EXPANDED_CHARACTERS / 1024 / 1024} MiB`;
-    super(`${formatLocation(location)}: variable ${variable}: expanding its references produces more than ${limit}`, {
-      code: 'CI_VARIABLE_TOO_LARGE',
-      hint: 'a variable that references others is expanded in full; write the value out, or reference fewer times',
-    });
+    super(
+      'CI_VARIABLE_TOO_LARGE',
+      `${formatLocation(location)}: variable ${variable}: expanding its references produces more than ${limit}`,
+      {
+        hint: 'a variable that references others is expanded in full; write the value out, or reference fewer times',
+      },
+    );
   }
 
   get problem(): CiProblem {

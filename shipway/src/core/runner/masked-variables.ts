@@ -16,12 +16,14 @@ export function maskedValues(text: string, values: ReadonlyMap<string, string>, 
     if (!/^\s*#\s*masked\s*$/i.test(line)) return;
     const name = /^\s*([A-Za-z_][A-Za-z0-9_]*)=/.exec(lines[index + 1] ?? '')?.[1];
     if (name === undefined)
-      throw new ConfigError(`${file}:${index + 1}: "# masked" must be followed by a NAME=value line`);
+      throw new ConfigError('CONFIG_INVALID', `${file}:${index + 1}: "# masked" must be followed by a NAME=value line`);
     const value = values.get(name) ?? '';
     if (value.length < MIN_MASKED_LENGTH)
-      throw new ConfigError(`${file}:${index + 2}: ${name} is marked masked but is shorter than 8 characters`, {
-        hint: 'GitLab refuses to mask such a value: use a longer one, or drop the "# masked" line',
-      });
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `${file}:${index + 2}: ${name} is marked masked but is shorter than 8 characters`,
+        { hint: 'GitLab refuses to mask such a value: use a longer one, or drop the "# masked" line' },
+      );
     masked.push(value);
   });
   return masked;

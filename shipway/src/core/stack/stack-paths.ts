@@ -31,10 +31,11 @@ export const APPS_DIR = 'apps';
 export function stackPaths(env: Readonly<Record<string, string | undefined>>, homedir: string): StackPaths {
   const explicit = env.SHIPWAY_HOME;
   if (explicit !== undefined && explicit !== '' && !isAbsolute(explicit))
-    throw new ConfigError(`SHIPWAY_HOME must be an absolute path, got ${JSON.stringify(explicit)}`, {
-      code: 'SHIPWAY_HOME_INVALID',
-      hint: 'set SHIPWAY_HOME to an absolute directory, or unset it to use ~/.local/state/shipway',
-    });
+    throw new ConfigError(
+      'SHIPWAY_HOME_INVALID',
+      `SHIPWAY_HOME must be an absolute path, got ${JSON.stringify(explicit)}`,
+      { hint: 'set SHIPWAY_HOME to an absolute directory, or unset it to use ~/.local/state/shipway' },
+    );
   const xdg = env.XDG_STATE_HOME;
   const [home, from]: [string, StackPaths['from']] =
     explicit !== undefined && explicit !== ''
