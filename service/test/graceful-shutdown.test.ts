@@ -44,10 +44,18 @@ describe('drainAndClose', () => {
 
   it('gives up after the bound and reports a forced close', async () => {
     server = createServer({ info });
-    server.app.get('/stuck', () => new Promise(() => {}));
+    let arrived: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    server.app.get('/stuck', () => {
+      arrived();
+      return new Promise(() => {});
+    });
     const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
     const stuck = httpGet(`${address}/stuck`).catch((error: unknown) => error);
-    await sleep(50);
+    // Stuck once its handler runs: a fixed sleep let a loaded machine close before it arrived.
+    await inHandler;
     const started = Date.now();
     expect(await drainAndClose(server, { delayMs: 0, timeoutMs: 300 })).toBe('forced');
     expect(Date.now() - started).toBeLessThan(2000);
