@@ -47,7 +47,9 @@ export function clusterRunning(info: ClusterProcessInfo): boolean {
  */
 export async function reapLeftovers(stateDir: string): Promise<number[]> {
   const reaped = await new PodProcessRecords(join(stateDir, 'pods')).reap();
-  await rm(join(stateDir, GIT_WORK_DIR), { recursive: true, force: true });
+  // A git clone or fetch the killed cluster started is not in a pod's group and may still be
+  // writing there for a moment: rm retries ENOTEMPTY (linear back-off, ~5 s in all).
+  await rm(join(stateDir, GIT_WORK_DIR), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   return reaped;
 }
 
