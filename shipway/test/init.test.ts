@@ -324,14 +324,14 @@ describe('the deliver CI/CD component (templates/deliver.yml)', SLOW, () => {
 
   // parallel:matrix over the environments input (docs: ci/yaml "parallel:matrix"): one deploy job
   // per environment, each in its own branch's pipeline.
-  it('each environment branch plans its own deploy job; prod adds the manual canary jobs', async () => {
+  it('each environment branch plans its own deploy job; prod adds the manual canary jobs; a feature branch and a tag only build', async () => {
     const dir = join(root, 'component-plan');
     const { values } = resolveInputs(component.inputs, { app: 'hello' });
     write(dir, { '.gitlab-ci.yml': JSON.stringify(interpolate(component.config, values)) });
     git(dir, 'init', '--quiet', '--initial-branch=main');
-    const jobs = async (ref: string) => {
+    const jobs = async (ref: string, kind = '--ref') => {
       const bin = join(apps.express, 'node_modules/.bin/shipway');
-      const plan = JSON.parse((await run(dir, bin, ['plan', '--ref', ref, '--json'])).stdout);
+      const plan = JSON.parse((await run(dir, bin, ['plan', kind, ref, '--json'])).stdout);
       return plan.stages.flatMap((stage: { jobs: { name: string; when: string }[] }) =>
         stage.jobs.map((job) => `${job.name} (${job.when})`),
       );
@@ -344,6 +344,9 @@ describe('the deliver CI/CD component (templates/deliver.yml)', SLOW, () => {
       'promote-prod (manual)',
       'rollback-prod (manual)',
     ]);
+    // No environment's branch: the pipeline tests the change and deploys nothing.
+    expect(await jobs('feature/login')).toEqual(['build (on_success)']);
+    expect(await jobs('v1.0.0', '--tag')).toEqual(['build (on_success)']);
   });
 
   // The include init writes names shipway's own component (deliver in <group>/shipway): the
