@@ -18,16 +18,24 @@ const MAX_RECORD_BYTES = 64 * 1024;
 
 export const appsDirOf = (stateDir: string) => join(stateDir, APPS_DIR);
 
-async function readRecord(dir: string, file: string, key: string): Promise<AppRecord | InvalidRecord> {
+const isGone = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+
+/** A record, a reason it is not one, or undefined when it was removed while being read (forgotten). */
+async function readRecord(dir: string, file: string, key: string): Promise<AppRecord | InvalidRecord | undefined> {
   const path = join(dir, file);
-  const info = await lstat(path);
+  const info = await lstat(path).catch((error: unknown) => {
+    if (isGone(error)) return undefined;
+    throw error;
+  });
+  if (info === undefined) return undefined;
   // Only plain files: a symlink could make the cluster read (and report) any file of the user's.
   if (!info.isFile()) return { file, problem: 'not a regular file' };
   if (info.size > MAX_RECORD_BYTES) return { file, problem: `larger than ${MAX_RECORD_BYTES} bytes` };
   let value: unknown;
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
-  } catch {
+  } catch (error) {
+    if (isGone(error)) return undefined;
     return { file, problem: 'not valid JSON' };
   }
   const parsed = appRecordSchema.safeParse(value);
@@ -53,6 +61,7 @@ export async function readAppRecords(stateDir: string): Promise<{ records: AppRe
       file: name,
       problem: error instanceof Error ? error.message : String(error),
     }));
+    if (read === undefined) continue;
     if ('problem' in read) invalid.push(read);
     else records.push(read);
   }
