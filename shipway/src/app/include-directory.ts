@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CiSources, ExternalIncludes, ExternalRead } from '../core/pipeline/ci-sources.js';
 import { type ComponentTarget, describeTarget, type ExternalTarget } from '../core/pipeline/include-entry.js';
 import { includeDirPaths, projectDir } from '../core/pipeline/include-paths.js';
 import { SHIPWAY_VERSION } from '../version.js';
-import { repositorySources } from './repository-sources.js';
+import { isInside, realpath, repositorySources } from './repository-sources.js';
 
 /** The include directory when none is given: in the repository, beside shipway's other local state. */
 export const DEFAULT_INCLUDE_DIR = '.shipway/includes';
@@ -23,19 +23,6 @@ export interface IncludeDirectoryOptions {
   readonly packagedComponent?: boolean | undefined;
   /** Told of each `local:` include, inside a project's or component's file, that the directory lacks. */
   readonly missingLocal?: ((project: string, ref: string, path: string) => void) | undefined;
-}
-
-function realpath(path: string): string | undefined {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function isInside(root: string, path: string): boolean {
-  const rest = relative(root, path);
-  return rest === '' || !(rest === '..' || rest.startsWith('../') || isAbsolute(rest));
 }
 
 /**

@@ -3,7 +3,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { type CiSourceFile, type CiSources, repositoryPath } from '../core/pipeline/ci-sources.js';
 
-function realpath(path: string): string | undefined {
+/** The real path, or undefined when it does not exist. */
+export function realpath(path: string): string | undefined {
   try {
     return realpathSync.native(path);
   } catch {
@@ -11,7 +12,8 @@ function realpath(path: string): string | undefined {
   }
 }
 
-function isInside(root: string, path: string): boolean {
+/** Whether `path` is `root` or below it (both absolute, resolved the same way). */
+export function isInside(root: string, path: string): boolean {
   const rest = relative(root, path);
   return rest === '' || !(rest === '..' || rest.startsWith('../') || isAbsolute(rest));
 }
