@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { RefusedError } from '../../core/errors.js';
-
-function errno(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
+import { createNoFollow, ensureDirectory, renameOver } from './no-follow.js';
 
 /** Creates each directory of `relativeDir` under `root`, refusing one that is a symlink or a file. */
 async function makeDirectories(root: string, relativeDir: string): Promise<void> {
@@ -15,12 +11,7 @@ async function makeDirectories(root: string, relativeDir: string): Promise<void>
   await mkdir(root, { recursive: true });
   for (let index = 0; index <= parts.length; index += 1) {
     const path = join(root, ...parts.slice(0, index));
-    try {
-      await mkdir(path);
-    } catch (error) {
-      if (errno(error) !== 'EEXIST') throw error;
-    }
-    if (!(await lstat(path)).isDirectory())
+    if (!(await ensureDirectory(path)))
       throw new RefusedError(
         'INCLUDE_DIR_UNSAFE',
         `${path} is a symlink or a file, not a directory; nothing written under it`,
@@ -49,20 +40,6 @@ export async function writeIncludeFile(
     throw new RefusedError('INCLUDE_PATH_UNSAFE', `${relativePath} is not a path inside the include directory`);
   await makeDirectories(root, posix.dirname(normal));
   const temporary = join(dirname(target), `.shipway-fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const handle = await open(
-    temporary,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o644,
-  );
-  try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await createNoFollow(temporary, content);
+  await renameOver(temporary, target);
 }

@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { RefusedError } from '../../core/errors.js';
 import type { ExistingState } from '../../core/init/plan-init.js';
+import { createNoFollow, ensureDirectory, errno, renameOver } from './no-follow.js';
 
 /** Generated files are small; anything bigger than this at a target path differs from them. */
 const MAX_COMPARED = 1024 * 1024;
-
-function errno(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** The path's prefixes below the root: `a/b/c` → `a`, `a/b`, `a/b/c`. */
 function prefixes(relativePath: string): string[] {
@@ -46,14 +42,7 @@ export async function existingState(root: string, relativePath: string): Promise
 async function makeDirectories(root: string, relativeDir: string): Promise<void> {
   if (relativeDir === '.' || relativeDir === '') return;
   for (const prefix of prefixes(relativeDir)) {
-    const path = join(root, prefix);
-    try {
-      await mkdir(path);
-    } catch (error) {
-      if (errno(error) !== 'EEXIST') throw error;
-    }
-    const info = await lstat(path);
-    if (!info.isDirectory())
+    if (!(await ensureDirectory(join(root, prefix))))
       throw new RefusedError(
         'INIT_NOT_A_DIRECTORY',
         `${prefix} is not a directory (a symlink or a file); nothing written under it`,
@@ -81,21 +70,6 @@ export async function writeRepositoryFile(
   const path = replace
     ? join(dirname(target), `.shipway-init-${process.pid}-${randomBytes(4).toString('hex')}`)
     : target;
-  const handle = await open(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o644,
-  );
-  try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
-  }
-  if (!replace) return;
-  try {
-    await rename(path, target);
-  } catch (error) {
-    await rm(path, { force: true });
-    throw error;
-  }
+  await createNoFollow(path, content);
+  if (replace) await renameOver(path, target);
 }
