@@ -14,6 +14,7 @@ import type { DashboardApp } from './dashboard-app.js';
 import { doraMetrics } from './dora.js';
 import { NotFoundError } from './not-found.js';
 import { previewPromotion } from './promotion-preview.js';
+import { NOTHING } from './release-history.js';
 import { RolloutEventLog } from './rollout-event-log.js';
 
 const POLL_MS = 1000;
@@ -80,7 +81,7 @@ export class DashboardService implements DashboardBackend {
           gate: env.gate,
           from: env.from ?? null,
           strategy: env.rollout?.strategy ?? null,
-          pinned: pinned ?? { ...EMPTY_PIN },
+          pinned: pinned ?? { ...NOTHING, problem: 'not read yet' },
           rollout: live?.rollout ?? null,
           rolloutProblem: live?.rolloutProblem ?? null,
           analysis: live?.analysis ?? [],
@@ -271,15 +272,3 @@ export class DashboardService implements DashboardBackend {
     for (const app of this.registry.values()) await app.history.dispose();
   }
 }
-
-const EMPTY_PIN = {
-  image: null,
-  tag: null,
-  digest: null,
-  commit: null,
-  promotedAt: null,
-  promotedFrom: null,
-  pipeline: null,
-  kind: null,
-  problem: 'not read yet',
-} as const;

@@ -18,7 +18,8 @@ export interface HistorySnapshot {
   readonly files: Readonly<Record<string, string>>;
 }
 
-const NOTHING: PinnedRelease = {
+/** A pin with nothing known: each use says why in `problem`. */
+export const NOTHING: PinnedRelease = {
   image: null,
   tag: null,
   digest: null,
