@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,15 +42,19 @@ git(project, 'add', '-A');
 git(project, 'commit', '--quiet', '-m', 'initial');
 
 let runs = 0;
-async function execute(options: Partial<RunPipelineOptions>): Promise<{ record: PipelineRecord; events: RunEvent[] }> {
+async function execute(
+  options: Partial<RunPipelineOptions>,
+  from: { repository?: string; ref?: string; outside?: Map<string, string> } = {},
+): Promise<{ record: PipelineRecord; events: RunEvent[] }> {
   runs += 1;
   const dir = join(root, 'runs', String(runs));
   const workspace = join(dir, 'work');
-  git(root, 'clone', '--quiet', project, workspace);
+  git(root, 'clone', '--quiet', from.repository ?? project, workspace);
+  const ref = from.ref ?? 'main';
   const sha = git(workspace, 'rev-parse', 'HEAD').trim();
   const sources = repositorySources(workspace);
   const trigger = {
-    branch: 'main',
+    branch: ref,
     source: 'push' as const,
     defaultBranch: 'main',
     sha,
@@ -59,9 +63,10 @@ async function execute(options: Partial<RunPipelineOptions>): Promise<{ record: 
     projectDir: workspace,
   };
   const plan = planPipeline({ config: loadCiConfig(sources, '.gitlab-ci.yml'), trigger, files: sources.files });
+  expect(plan.created).toBe(true);
   const jobs = plan.stages.flatMap((stage) => stage.jobs);
   const record: PipelineRecord = {
-    ...{ id: runs, ref: 'main', sha, created: true, reason: null, status: 'running', ms: 0 },
+    ...{ id: runs, ref, sha, created: true, reason: null, status: 'running', ms: 0 },
     jobs: jobs.map((job) => ({
       name: job.name,
       stage: job.stage,
@@ -75,11 +80,12 @@ async function execute(options: Partial<RunPipelineOptions>): Promise<{ record: 
   await executePipeline(
     plan,
     record,
-    { file: '.gitlab-ci.yml', refs: ['main'], approve: [], yes: false, ...options, onEvent: (e) => events.push(e) },
+    { file: '.gitlab-ci.yml', refs: [ref], approve: [], yes: false, ...options, onEvent: (e) => events.push(e) },
     {
       context,
-      outside: new Map(),
-      ref: 'main',
+      outside: from.outside ?? new Map(),
+      ref,
+      caches: join(root, 'caches'),
       id: runs,
       dir,
       workspace,
@@ -119,4 +125,117 @@ describe('executePipeline', () => {
     expect(statuses(record)).toEqual({ build: 'success', deploy: 'success', rollback: 'success' });
     expect(readFileSync(join(root, 'runs', String(runs), logName('rollback')), 'utf8')).toContain('rolling back');
   }, 60_000);
+});
+
+// SHIPWAY_REUSE: tree (core/pipeline/job-intent.ts, core/runner/result-key.ts): a job's success is
+// kept in the project's caches and a later pipeline with the same tree, job and variables reuses
+// it, artifacts and dotenv report included. GitLab itself runs every job (docs/ci/pipelines); this
+// is `shipway run`'s own cache, like Nx's or Turborepo's task cache, and only for jobs that ask.
+describe('executePipeline: SHIPWAY_REUSE: tree', () => {
+  const reuseProject = join(root, 'reuse-project');
+  const ran = join(root, 'ran.log');
+  const failFlag = join(root, 'fail-build');
+  const ciText = `stages: [build, deploy]
+variables:
+  # Names the checkout: different in every pipeline, the same once it stands for CI_PROJECT_DIR.
+  TOOL_CACHE: $CI_PROJECT_DIR/.cache
+build:
+  stage: build
+  variables:
+    SHIPWAY_REUSE: tree
+  script:
+    - test ! -e ${failFlag}
+    - echo "build $CI_COMMIT_BRANCH $FLAVOUR" >> ${ran}
+    - mkdir -p out && echo "built from $(cat src.txt)" > out/app.txt
+    - echo IMAGE=v-$(cat src.txt) > build.env
+  artifacts:
+    paths: [out/]
+    reports:
+      dotenv: build.env
+deploy:
+  stage: deploy
+  script:
+    - echo "deploy $CI_COMMIT_BRANCH" >> ${ran}
+    - cat out/app.txt
+    - echo "deploying $IMAGE"
+`;
+  git(root, 'init', '--quiet', '--initial-branch=main', reuseProject);
+  writeFileSync(join(reuseProject, '.gitlab-ci.yml'), ciText);
+  writeFileSync(join(reuseProject, 'src.txt'), 'one\n');
+  git(reuseProject, 'add', '-A');
+  git(reuseProject, 'commit', '--quiet', '-m', 'one');
+
+  const runLines = () => readFileSync(ran, 'utf8').trim().split('\n');
+  const log = (job: string) => readFileSync(join(root, 'runs', String(runs), logName(job)), 'utf8');
+  const reuse = (options: Partial<RunPipelineOptions>, ref: string) =>
+    execute({ yes: true, ...options }, { repository: reuseProject, ref });
+  const jobOf = (record: PipelineRecord, name: string) => record.jobs.find((job) => job.name === name);
+
+  it('stage reuses the build dev ran on the same tree: no run, its artifacts and dotenv reach deploy', async () => {
+    const dev = await reuse({}, 'dev');
+    expect(statuses(dev.record)).toEqual({ build: 'success', deploy: 'success' });
+    expect(jobOf(dev.record, 'build')?.reused).toBeUndefined();
+    const stage = await reuse({}, 'stage');
+    expect(statuses(stage.record)).toEqual({ build: 'success', deploy: 'success' });
+    expect(jobOf(stage.record, 'build')?.reused).toEqual({ pipeline: dev.record.id, ref: 'dev' });
+    // The build ran once; deploy (no SHIPWAY_REUSE) ran in both pipelines.
+    expect(runLines()).toEqual(['build dev ', 'deploy dev', 'deploy stage']);
+    expect(log('build')).toMatch(new RegExp(`Reusing the result of build from pipeline #${dev.record.id} \\(dev, `));
+    expect(log('deploy')).toContain('built from one');
+    expect(log('deploy')).toContain('deploying v-one');
+    const event = stage.events.find((e) => e.kind === 'job' && e.job === 'build' && e.status === 'success');
+    expect(event).toMatchObject({ reused: { pipeline: dev.record.id, ref: 'dev' } });
+    const file = JSON.parse(readFileSync(join(root, 'runs', String(runs), 'pipeline.json'), 'utf8'));
+    expect(file.jobs[0]).toMatchObject({ name: 'build', status: 'success', reused: { ref: 'dev' } });
+  }, 60_000);
+
+  it('a new commit with the same files (a merge, a fresh clone) reuses it; a changed file runs it', async () => {
+    git(reuseProject, 'commit', '--quiet', '--allow-empty', '-m', 'same tree');
+    const same = await reuse({}, 'prod');
+    expect(jobOf(same.record, 'build')?.reused?.ref).toBe('dev');
+    writeFileSync(join(reuseProject, 'src.txt'), 'two\n');
+    git(reuseProject, 'commit', '--quiet', '-am', 'two');
+    const changed = await reuse({}, 'dev');
+    expect(jobOf(changed.record, 'build')?.reused).toBeUndefined();
+    expect(log('deploy')).toContain('deploying v-two');
+    expect(runLines().filter((line) => line.startsWith('build'))).toEqual(['build dev ', 'build dev ']);
+  }, 60_000);
+
+  it('--no-reuse, a different variable value, and a failure each run the job again', async () => {
+    const before = runLines().length;
+    const forced = await reuse({ reuse: false }, 'stage');
+    expect(jobOf(forced.record, 'build')?.reused).toBeUndefined();
+    // An outside (group or project) variable is part of the key.
+    await executeWith(new Map([['FLAVOUR', 'blue']]));
+    writeFileSync(failFlag, '');
+    const failed = await executeWith(new Map([['FLAVOUR', 'green']]));
+    expect(statuses(failed.record).build).toBe('failed');
+    rmSync(failFlag);
+    // The failure was not kept: the same key runs again.
+    const retried = await executeWith(new Map([['FLAVOUR', 'green']]));
+    expect(jobOf(retried.record, 'build')?.reused).toBeUndefined();
+    const builds = runLines()
+      .slice(before)
+      .filter((line) => line.startsWith('build'));
+    expect(builds).toEqual(['build stage ', 'build stage blue', 'build stage green']);
+    // And now it is kept.
+    const again = await executeWith(new Map([['FLAVOUR', 'green']]));
+    expect(jobOf(again.record, 'build')?.reused?.ref).toBe('stage');
+  }, 90_000);
+
+  it('a kept result whose artifacts were changed since is thrown away and the job runs', async () => {
+    const results = join(root, 'caches', 'results');
+    const kept = readdirSync(results).filter((name) => !name.startsWith('.'));
+    for (const key of kept) {
+      const file = join(results, key, 'artifacts', 'out', 'app.txt');
+      if (existsSync(file)) writeFileSync(file, 'tampered\n');
+    }
+    const after = await reuse({}, 'dev');
+    expect(jobOf(after.record, 'build')?.reused).toBeUndefined();
+    expect(log('deploy')).not.toContain('tampered');
+  }, 60_000);
+
+  async function executeWith(outside: Map<string, string>) {
+    return execute({ yes: true }, { repository: reuseProject, ref: 'stage', outside });
+  }
 });

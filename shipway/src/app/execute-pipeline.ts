@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { rollsBack } from '../core/pipeline/job-intent.js';
 import type { PipelinePlan, PlannedJob } from '../core/pipeline/plan-pipeline.js';
 import { type JobState, scheduleJobs } from '../core/pipeline/schedule-jobs.js';
@@ -8,7 +8,8 @@ import type { StoredArtifacts } from './job-artifacts.js';
 import { maskedOutside } from './outside-variables.js';
 import type { recordPipeline } from './pipeline-record-file.js';
 import type { PipelineRecord, RunPipelineOptions } from './pipeline-run-model.js';
-import { hostEnvironment, runJob } from './run-job.js';
+import { keepReusable, type ReuseStore, replayResult, reusableResult, reuseStore } from './reuse-job.js';
+import { hostEnvironment, type JobContext, runJob } from './run-job.js';
 
 /** A job's log file name: parallel jobs are named `test 1/3`, and a name is no path. */
 export function logName(job: string): string {
@@ -34,6 +35,8 @@ export interface PipelineExecution {
   readonly dir: string;
   readonly workspace: string;
   readonly sha: string;
+  /** The project's caches in the local stack: `jobs/` (cache:) and `results/` (SHIPWAY_REUSE). */
+  readonly caches: string;
   readonly recorder: ReturnType<typeof recordPipeline>;
 }
 
@@ -58,6 +61,8 @@ class Jobs {
   private readonly hostEnv: ReturnType<typeof hostEnvironment>;
   private readonly masked: readonly string[];
   private jobId: number;
+  /** Where SHIPWAY_REUSE results live, and the pipeline commit's tree (read once). */
+  private readonly reuse: ReuseStore;
 
   constructor(
     private readonly plan: PipelinePlan,
@@ -68,6 +73,7 @@ class Jobs {
     this.hostEnv = hostEnvironment(run.context.env);
     this.masked = maskedOutside(run.context, run.outside);
     this.jobId = run.id * 100;
+    this.reuse = reuseStore(join(run.caches, 'results'), run.workspace, run.sha);
   }
 
   async runAll(): Promise<void> {
@@ -111,11 +117,11 @@ class Jobs {
     for (const name of sources) for (const [key, value] of this.dotenv.get(name) ?? []) inherited.set(key, value);
     const started = Date.now();
     this.jobId += 1;
-    const result = await runJob(job, {
+    const context: JobContext = {
       workspace: run.workspace,
       sha: run.sha,
       runDir: run.dir,
-      cacheDir: resolve(run.context.cwd, '.shipway', 'cache'),
+      cacheDir: join(run.caches, 'jobs'),
       logFile: join(run.dir, logName(job.name)),
       hostEnv: this.hostEnv,
       inherited,
@@ -128,10 +134,17 @@ class Jobs {
       manual: job.when === 'manual',
       jobId: this.jobId,
       signal: options.signal,
-    });
+    };
+    const reuse = options.reuse === false ? undefined : await reusableResult(job, context, this.reuse);
+    const result = reuse?.found !== undefined ? replayResult(reuse.found, context) : await runJob(job, context);
     this.dotenv.set(job.name, result.dotenv);
     if (result.artifacts !== undefined) this.artifacts.set(job.name, result.artifacts);
     const status = options.signal?.aborted ? 'canceled' : result.exitCode === 0 ? 'success' : 'failed';
+    if (reuse !== undefined && reuse.found === undefined && status === 'success')
+      keepReusable(reuse, { job: job.name, pipeline: run.id, ref: run.ref, sha: run.sha, ...result });
+    const entry = this.record.jobs.find((candidate) => candidate.name === job.name);
+    if (entry !== undefined && reuse?.found !== undefined)
+      entry.reused = { pipeline: reuse.found.pipeline, ref: reuse.found.ref };
     this.set(job, status, Date.now() - started);
   }
 
@@ -141,6 +154,7 @@ class Jobs {
     entry.status = status;
     entry.ms = ms;
     this.run.recorder.job(job.name, status);
-    this.options.onEvent?.({ kind: 'job', ref: this.run.ref, job: job.name, status, ms, log: entry.log });
+    const reused = entry.reused === undefined ? {} : { reused: entry.reused };
+    this.options.onEvent?.({ kind: 'job', ref: this.run.ref, job: job.name, status, ms, log: entry.log, ...reused });
   }
 }

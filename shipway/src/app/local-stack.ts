@@ -26,6 +26,8 @@ import { openStackHome } from './shipway-home.js';
 export interface LocalStack {
   /** The bare repository standing in for the project on GitLab (SHIPWAY_HOME/gitlab/<key>.git). */
   readonly remote: string;
+  /** The project's caches (SHIPWAY_HOME/cache/<key>): job caches and reusable results, shared by its checkouts. */
+  readonly caches: string;
   readonly stateDir: string;
   readonly kubeconfig: string;
   /** host:port of the embedded registry. */
@@ -161,6 +163,7 @@ export async function ensureLocalStack(context: AppContext, config: ShipwayConfi
   if (cluster === undefined || registry === undefined) throw new Error('the local stack has no state files');
   return {
     remote,
+    caches: join(paths.caches, key),
     stateDir: paths.cluster,
     kubeconfig: paths.kubeconfig,
     registry: registry.url,

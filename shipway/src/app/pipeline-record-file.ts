@@ -29,6 +29,8 @@ export const pipelineFileSchema = z.object({
       ms: z.number().nullable(),
       /** The log's file name in the pipeline's directory. */
       log: z.string(),
+      /** Set when the job's result was reused from an earlier pipeline (SHIPWAY_REUSE: tree). */
+      reused: z.object({ pipeline: z.number(), ref: z.string() }).optional(),
     }),
   ),
 });
@@ -43,7 +45,14 @@ interface RecordSource {
   readonly reason: string | null;
   readonly status: string;
   readonly ms: number;
-  readonly jobs: readonly { name: string; stage: string; status: string; ms: number | null; log: string }[];
+  readonly jobs: readonly {
+    name: string;
+    stage: string;
+    status: string;
+    ms: number | null;
+    log: string;
+    reused?: { pipeline: number; ref: string } | undefined;
+  }[];
 }
 
 /**
@@ -75,6 +84,7 @@ export function recordPipeline(dir: string, source: RecordSource, startedMs: num
         finishedAt: times.get(job.name)?.finishedAt ?? null,
         ms: job.ms,
         log: relative(dir, job.log),
+        ...(job.reused === undefined ? {} : { reused: job.reused }),
       })),
     };
     mkdirSync(dir, { recursive: true });

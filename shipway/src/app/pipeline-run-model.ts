@@ -12,6 +12,8 @@ export interface RunPipelineOptions {
   readonly approve: readonly string[];
   /** Run every manual job on the way forward (not the ones that roll back). */
   readonly yes: boolean;
+  /** Reuse an earlier pipeline's result of a job that declares SHIPWAY_REUSE: tree (default true). */
+  readonly reuse?: boolean | undefined;
   /** Asks a person whether to run a manual job (an interactive terminal); undefined = never ask. */
   readonly ask?: ((job: PlannedJob, ref: string) => Promise<boolean>) | undefined;
   readonly onEvent?: ((event: RunEvent) => void) | undefined;
@@ -28,6 +30,8 @@ export type RunEvent =
       readonly status: JobState['status'];
       readonly ms: number | null;
       readonly log: string;
+      /** The earlier pipeline whose result this job reused. */
+      readonly reused?: JobRecord['reused'];
     }
   | { readonly kind: 'pipeline-done'; readonly ref: string; readonly status: PipelineStatus; readonly ms: number };
 
@@ -37,6 +41,8 @@ export interface JobRecord {
   status: JobState['status'];
   ms: number | null;
   readonly log: string;
+  /** The earlier pipeline whose result this job reused (SHIPWAY_REUSE: tree), if it was. */
+  reused?: { readonly pipeline: number; readonly ref: string } | undefined;
 }
 
 export interface PipelineRecord {

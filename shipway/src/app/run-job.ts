@@ -75,7 +75,11 @@ function dotenvFiles(job: CiMap): string[] {
   return (Array.isArray(dotenv) ? dotenv : [dotenv]).filter((file): file is string => typeof file === 'string');
 }
 
-function jobVariables(job: PlannedJob, context: JobContext): Map<string, string> {
+/** The variables the job's shell gets: the planned ones, dotenv reports of its needs, outside ones, then the per-job ones. */
+export function jobVariables(
+  job: PlannedJob,
+  context: Pick<JobContext, 'inherited' | 'outside' | 'workspace' | 'jobId' | 'manual'>,
+): Map<string, string> {
   const variables = new Map(job.variables());
   for (const [name, value] of context.inherited) variables.set(name, value);
   for (const [name, value] of context.outside) variables.set(name, value);

@@ -26,7 +26,7 @@ export async function openStackHome(
   const paths = stackPathsOf(context);
   if (options.create) await mkdir(paths.home, { recursive: true, mode: 0o700 });
   else if (!existsSync(paths.home)) return paths;
-  for (const dir of [paths.home, paths.cluster, paths.registry, paths.gitlab]) {
+  for (const dir of [paths.home, paths.cluster, paths.registry, paths.gitlab, paths.caches]) {
     const info = await stat(dir).catch(() => undefined);
     if (info === undefined) continue;
     const uid = process.getuid?.();

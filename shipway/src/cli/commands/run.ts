@@ -11,6 +11,7 @@ interface RunFlags {
   ref: string[];
   approve: string[];
   yes: boolean;
+  reuse: boolean;
   json: boolean;
 }
 
@@ -25,10 +26,18 @@ stops them). Variables: the stack's (AWS_REPOSITORY, KUBECONFIG, SHIPWAY_BASE_IM
 one keeps its value out of job logs, as secret variables always are).
 
 Files between jobs, as GitLab hands them on: \`cache:\` entries (key, files, fallback_keys, policy,
-when) are restored as hard links into .shipway/cache/<key> (a node_modules costs one link per
-file) and checked against their manifest first (a job that wrote into one in place voids it);
-\`artifacts:paths\` (exclude, untracked, when) reach later jobs per dependencies/needs, as copies.
+when) live in the local stack, per project (SHIPWAY_HOME/cache/<project>/jobs/<key>), so every
+checkout of the project shares them; they are restored as hard links (a node_modules costs one
+link per file) and checked against their manifest first (a job that wrote into one in place voids
+it). \`artifacts:paths\` (exclude, untracked, when) reach later jobs per dependencies/needs, as copies.
 A job whose image is shipway's tool image (…/shipway:<tag>) finds this shipway on PATH.
+
+A job that declares \`SHIPWAY_REUSE: tree\` (a variable GitLab ignores) promises that its result
+depends only on the commit's files, its definition and its variables (not on the branch, the
+pipeline or the job id). Once it succeeds, a later pipeline with the same tree, the same job and
+the same variables reuses that success and its artifacts instead of running it (stage and prod
+test the tree dev already tested; a fresh clone of a commit built here before): the job shows
+"reused", and its log names the pipeline it came from. --no-reuse runs every job.
 
 Manual jobs wait: --approve names the ones to run, --yes runs every manual job on the way forward
 (deploy-prod, promote-prod) but never one that rolls back (rollback-prod: name it with --approve).
@@ -76,7 +85,9 @@ function liveView(progress: (text: string) => void): (event: RunEvent) => void {
           ? 'waiting for approval (--approve or --yes)'
           : event.status === 'failed'
             ? `log: ${event.log}`
-            : '';
+            : event.reused !== undefined
+              ? `reused from ${event.reused.ref} #${event.reused.pipeline}`
+              : '';
       progress(
         `  ${MARK[event.status] ?? ' '} ${event.job.padEnd(16)} ${event.status.padEnd(8)} ${seconds(event.ms).padStart(7)}  ${extra}`.trimEnd(),
       );
@@ -99,6 +110,7 @@ export function registerRun(program: Command, io: CliIo): void {
     )
     .option('--approve <jobs>', 'manual jobs to run when reached (comma-separated, repeatable)', list, [])
     .option('--yes', 'run every manual job on the way forward (not rollbacks)', false)
+    .option('--no-reuse', 'run every job, even one whose result (SHIPWAY_REUSE: tree) is already kept')
     .option('--json', 'print the pipelines, jobs and environments as JSON', false)
     .addHelpText('after', HELP)
     .action((flags: RunFlags) => run(io, flags));
@@ -113,6 +125,7 @@ async function run(io: CliIo, flags: RunFlags): Promise<void> {
     refs: flags.ref,
     approve: flags.approve,
     yes: flags.yes,
+    reuse: flags.reuse,
     ask: askOf(io),
     onEvent: liveView(output.progress),
     signal,
@@ -152,7 +165,13 @@ function askOf(io: CliIo) {
 function renderRun(output: Output, result: RunResult): void {
   // Each pipeline's own row (its wall time: pushing, planning and every job) after its jobs.
   const rows = result.pipelines.flatMap((pipeline) => [
-    ...pipeline.jobs.map((job) => [pipeline.ref, job.stage, job.name, job.status, seconds(job.ms)]),
+    ...pipeline.jobs.map((job) => [
+      pipeline.ref,
+      job.stage,
+      job.name,
+      job.reused === undefined ? job.status : `${job.status} (reused from ${job.reused.ref})`,
+      seconds(job.ms),
+    ]),
     [pipeline.ref, '', '(pipeline)', pipeline.status, seconds(pipeline.ms)],
   ]);
   output.result(`\n${renderTable([['REF', 'STAGE', 'JOB', 'STATUS', 'TIME'], ...rows])}`);

@@ -51,13 +51,27 @@ function startsEnvironment(environment: CiValue | undefined): boolean {
   return environment.action === undefined || environment.action === null || environment.action === 'start';
 }
 
-/** SHIPWAY_ACTION from the job's matrix instance, else its `variables:` (a string or `{ value: }`). */
-function declaredAction(job: IntentJob): string | undefined {
-  const matrix = job.parallel?.variables?.get(ACTION_VARIABLE);
+/**
+ * The job variable that says the job's result depends only on the commit's tree and the job's
+ * definition and variables (core/runner/result-key.ts): `SHIPWAY_REUSE: tree` lets `shipway run`
+ * reuse an earlier pipeline's successful result instead of running it again. GitLab ignores it.
+ */
+export const REUSE_VARIABLE = 'SHIPWAY_REUSE';
+
+/** A job whose result `shipway run` may reuse: it declares SHIPWAY_REUSE=tree. */
+export function reusesTreeResult(job: IntentJob): boolean {
+  return declaredVariable(job, REUSE_VARIABLE) === 'tree';
+}
+
+const declaredAction = (job: IntentJob) => declaredVariable(job, ACTION_VARIABLE);
+
+/** A variable from the job's matrix instance, else its `variables:` (a string or `{ value: }`). */
+function declaredVariable(job: IntentJob, name: string): string | undefined {
+  const matrix = job.parallel?.variables?.get(name);
   if (matrix !== undefined) return matrix.trim();
   const variables = job.definition.variables;
   if (!isCiMap(variables)) return undefined;
-  const value = variables[ACTION_VARIABLE];
+  const value = variables[name];
   const text = isCiMap(value) ? value.value : value;
   return typeof text === 'string' ? text.trim() : undefined;
 }

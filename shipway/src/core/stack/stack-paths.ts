@@ -15,6 +15,8 @@ export interface StackPaths {
   readonly registry: string;
   /** The bare repositories standing in for each project on GitLab. */
   readonly gitlab: string;
+  /** Each project's job caches and reusable job results, shared by all its checkouts. */
+  readonly caches: string;
   readonly kubeconfig: string;
 }
 
@@ -50,6 +52,7 @@ export function stackPaths(env: Readonly<Record<string, string | undefined>>, ho
     cluster,
     registry: join(home, 'registry'),
     gitlab: join(home, 'gitlab'),
+    caches: join(home, 'cache'),
     kubeconfig: join(cluster, 'kubeconfig'),
   };
 }

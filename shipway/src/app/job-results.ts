@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { placeTree } from '../adapters/files/place-tree.js';
+import { walkTree } from '../adapters/files/walk-tree.js';
+import { sameTree } from '../core/runner/tree-entry.js';
+import { discardTree } from './discard-tree.js';
+import type { StoredArtifacts } from './job-artifacts.js';
+
+/**
+ * The results of jobs that declare `SHIPWAY_REUSE: tree`, kept per project in the local stack
+ * (`<results>/<key>/result.json` and `artifacts/`), so that a later pipeline with the same tree and
+ * the same job reuses it: the environment branches of one release, or a fresh clone of a commit
+ * already built on this machine. Only successes are kept.
+ */
+export interface KeptResult {
+  readonly job: string;
+  readonly pipeline: number;
+  readonly ref: string;
+  readonly sha: string;
+  readonly at: string;
+  readonly dotenv: ReadonlyMap<string, string>;
+  readonly artifacts: StoredArtifacts | undefined;
+}
+
+const entry = z.discriminatedUnion('type', [
+  z.object({ path: z.string(), type: z.literal('dir') }),
+  z.object({ path: z.string(), type: z.literal('file'), size: z.number(), mtimeMs: z.number(), mode: z.number() }),
+  z.object({ path: z.string(), type: z.literal('symlink'), target: z.string() }),
+]);
+
+const resultFile = z.object({
+  version: z.literal(1),
+  job: z.string(),
+  pipeline: z.number(),
+  ref: z.string(),
+  sha: z.string(),
+  at: z.string(),
+  dotenv: z.record(z.string(), z.string()),
+  artifacts: z.array(entry).nullable(),
+});
+
+const RESULT = 'result.json';
+const ARTIFACTS = 'artifacts';
+
+/**
+ * The result kept under `key`, or undefined: none, an unreadable one, or one whose artifacts were
+ * changed since they were kept (then it is thrown away, as a cache entry is).
+ */
+export function findResult(results: string, key: string): KeptResult | undefined {
+  const dir = join(results, key);
+  let parsed: z.infer<typeof resultFile>;
+  try {
+    parsed = resultFile.parse(JSON.parse(readFileSync(join(dir, RESULT), 'utf8')));
+  } catch {
+    return undefined;
+  }
+  let artifacts: StoredArtifacts | undefined;
+  if (parsed.artifacts !== null) {
+    const root = join(dir, ARTIFACTS);
+    const found = walkTree(root, '').filter((item) => item.path !== '');
+    if (!sameTree(found, parsed.artifacts)) {
+      discardTree(dir);
+      return undefined;
+    }
+    artifacts = { dir: root, entries: parsed.artifacts };
+  }
+  const { job, pipeline, ref, sha, at } = parsed;
+  return { job, pipeline, ref, sha, at, dotenv: new Map(Object.entries(parsed.dotenv)), artifacts };
+}
+
+/** Keeps a successful result under `key` (its artifacts copied), replacing any kept before. */
+export function keepResult(results: string, key: string, result: Omit<KeptResult, 'at'>): void {
+  const temporary = join(results, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(temporary, { recursive: true });
+  let entries: z.infer<typeof entry>[] | null = null;
+  if (result.artifacts !== undefined) {
+    mkdirSync(join(temporary, ARTIFACTS));
+    placeTree(result.artifacts.dir, join(temporary, ARTIFACTS), result.artifacts.entries, 'copy');
+    // What was written: a copy has its own modification times.
+    entries = walkTree(join(temporary, ARTIFACTS), '').filter((item) => item.path !== '');
+  }
+  const file: z.infer<typeof resultFile> = {
+    version: 1,
+    job: result.job,
+    pipeline: result.pipeline,
+    ref: result.ref,
+    sha: result.sha,
+    at: new Date().toISOString(),
+    dotenv: Object.fromEntries(result.dotenv),
+    artifacts: entries,
+  };
+  writeFileSync(join(temporary, RESULT), JSON.stringify(file));
+  discardTree(join(results, key));
+  renameSync(temporary, join(results, key));
+}
