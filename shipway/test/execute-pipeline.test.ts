@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,13 +44,14 @@ git(project, 'commit', '--quiet', '-m', 'initial');
 let runs = 0;
 async function execute(
   options: Partial<RunPipelineOptions>,
-  from: { repository?: string; ref?: string; outside?: Map<string, string> } = {},
+  from: { repository?: string; ref?: string; outside?: Map<string, string>; checkout?: string } = {},
 ): Promise<{ record: PipelineRecord; events: RunEvent[] }> {
   runs += 1;
   const dir = join(root, 'runs', String(runs));
   const workspace = join(dir, 'work');
   git(root, 'clone', '--quiet', from.repository ?? project, workspace);
   const ref = from.ref ?? 'main';
+  if (from.checkout !== undefined) git(workspace, 'checkout', '--quiet', from.checkout);
   const sha = git(workspace, 'rev-parse', 'HEAD').trim();
   const sources = repositorySources(workspace);
   const trigger = {
@@ -86,6 +87,7 @@ async function execute(
       outside: from.outside ?? new Map(),
       ref,
       caches: join(root, 'caches'),
+      pinned: ['deployment/stage/kustomization.yaml'],
       id: runs,
       dir,
       workspace,
@@ -167,8 +169,8 @@ deploy:
 
   const runLines = () => readFileSync(ran, 'utf8').trim().split('\n');
   const log = (job: string) => readFileSync(join(root, 'runs', String(runs), logName(job)), 'utf8');
-  const reuse = (options: Partial<RunPipelineOptions>, ref: string) =>
-    execute({ yes: true, ...options }, { repository: reuseProject, ref });
+  const reuse = (options: Partial<RunPipelineOptions>, ref: string, checkout?: string) =>
+    execute({ yes: true, ...options }, { repository: reuseProject, ref, ...(checkout ? { checkout } : {}) });
   const jobOf = (record: PipelineRecord, name: string) => record.jobs.find((job) => job.name === name);
 
   it('stage reuses the build dev ran on the same tree: no run, its artifacts and dotenv reach deploy', async () => {
@@ -199,6 +201,27 @@ deploy:
     expect(jobOf(changed.record, 'build')?.reused).toBeUndefined();
     expect(log('deploy')).toContain('deploying v-two');
     expect(runLines().filter((line) => line.startsWith('build'))).toEqual(['build dev ', 'build dev ']);
+  }, 60_000);
+
+  it('an environment branch that differs only in the files promotions write (its own image pin) reuses it', async () => {
+    // The stage branch as shipway promote leaves it: dev's files plus a commit pinning stage's image.
+    git(reuseProject, 'checkout', '--quiet', '-b', 'stage');
+    mkdirSync(join(reuseProject, 'deployment/stage'), { recursive: true });
+    writeFileSync(
+      join(reuseProject, 'deployment/stage/kustomization.yaml'),
+      'images: [{name: app, digest: sha256:1}]\n',
+    );
+    git(reuseProject, 'add', '-A');
+    git(reuseProject, 'commit', '--quiet', '-m', '[skip ci] promote stage');
+    const pinnedOnly = await reuse({}, 'stage', 'stage');
+    expect(jobOf(pinnedOnly.record, 'build')?.reused?.ref).toBe('dev');
+    // Any other file counts.
+    writeFileSync(join(reuseProject, 'deployment/stage/notes.txt'), 'not a pin\n');
+    git(reuseProject, 'add', '-A');
+    git(reuseProject, 'commit', '--quiet', '-m', 'a note on stage');
+    const other = await reuse({}, 'stage', 'stage');
+    expect(jobOf(other.record, 'build')?.reused).toBeUndefined();
+    git(reuseProject, 'checkout', '--quiet', 'main');
   }, 60_000);
 
   it('--no-reuse, a different variable value, and a failure each run the job again', async () => {

@@ -196,4 +196,26 @@ go:
       'go warning deploy-without-resource-group',
     ]);
   });
+  it('SHIPWAY_REUSE: tree on a build is fine; on a deploy it is an error, and any other value a warning', async () => {
+    expect(
+      await lintJobs(`build:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  variables: {SHIPWAY_REUSE: tree}
+  script: [npm test]
+ship:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  environment: prod
+  resource_group: prod
+  variables: {SHIPWAY_REUSE: tree}
+  script: [./ship.sh]
+test:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  variables: {SHIPWAY_REUSE: "yes"}
+  script: [npm test]
+`),
+    ).toEqual(['ship error reused-deploy', 'test warning unknown-reuse']);
+  });
 });

@@ -37,6 +37,8 @@ export interface PipelineExecution {
   readonly sha: string;
   /** The project's caches in the local stack: `jobs/` (cache:) and `results/` (SHIPWAY_REUSE). */
   readonly caches: string;
+  /** The files shipway's promotions write, left out of SHIPWAY_REUSE's tree (app/reuse-job.ts). */
+  readonly pinned: readonly string[];
   readonly recorder: ReturnType<typeof recordPipeline>;
 }
 
@@ -73,7 +75,7 @@ class Jobs {
     this.hostEnv = hostEnvironment(run.context.env);
     this.masked = maskedOutside(run.context, run.outside);
     this.jobId = run.id * 100;
-    this.reuse = reuseStore(join(run.caches, 'results'), run.workspace, run.sha);
+    this.reuse = reuseStore(join(run.caches, 'results'), run.workspace, run.sha, run.pinned);
   }
 
   async runAll(): Promise<void> {

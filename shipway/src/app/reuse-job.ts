@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GitCheckout } from '../adapters/git/git-checkout.js';
@@ -13,12 +14,24 @@ export interface ReuseStore {
   readonly tree: () => Promise<string>;
 }
 
-export function reuseStore(results: string, workspace: string, sha: string): ReuseStore {
+/**
+ * `pinned`: the files shipway's promotions write (each environment's overlay kustomization). They
+ * differ between environment branches by design (each pins its own image), so they are left out
+ * of the tree a result is keyed on: the stage branch, dev's code merged with stage's own pins,
+ * reuses dev's build. A job that reads them must not declare SHIPWAY_REUSE.
+ */
+export function reuseStore(results: string, workspace: string, sha: string, pinned: readonly string[]): ReuseStore {
   let tree: Promise<string> | undefined;
+  const skip = new Set(pinned);
+  const sourceTree = async () => {
+    const listing = await new GitCheckout(workspace).treeListing(sha);
+    const kept = listing.filter((line) => !skip.has(line.slice(line.indexOf('\t') + 1)));
+    return createHash('sha256').update(kept.join('\0')).digest('hex');
+  };
   return {
     results,
     tree: () => {
-      tree ??= new GitCheckout(workspace).revParse(`${sha}^{tree}`);
+      tree ??= sourceTree();
       return tree;
     },
   };

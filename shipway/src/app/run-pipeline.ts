@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, posix, resolve } from 'node:path';
 import { GitCheckout } from '../adapters/git/git-checkout.js';
 import { remoteBranchHeads } from '../adapters/git/remote-branch-heads.js';
-import { planPipeline } from '../core/pipeline/plan-pipeline.js';
+import { type PipelinePlan, planPipeline } from '../core/pipeline/plan-pipeline.js';
 import { refSlug } from '../core/pipeline/predefined-variables.js';
 import { pipelineStatus } from '../core/pipeline/schedule-jobs.js';
 import { externalIncludes, loadPipeline } from './ci-config.js';
@@ -13,6 +13,7 @@ import { executePipeline, logName, statesOf } from './execute-pipeline.js';
 import { loadShipwayConfig } from './load-config.js';
 import { ensureLocalStack, type LocalStack } from './local-stack.js';
 import { outsideVariables } from './outside-variables.js';
+import { KUSTOMIZATION_FILES } from './overlay-branch.js';
 import { recordPipeline } from './pipeline-record-file.js';
 import type { PipelineRecord, RunPipelineOptions } from './pipeline-run-model.js';
 import { pushHead } from './push-head.js';
@@ -42,6 +43,8 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
   const outside = outsideVariables(context, stack, config.app);
   const refs = options.refs.length > 0 ? options.refs : config.environments.map((env) => env.branch);
   const runsDir = resolve(context.cwd, '.shipway', 'runs');
+  // What promotions write on the environment branches: not part of a reusable job's tree.
+  const pinned = config.environments.flatMap((env) => KUSTOMIZATION_FILES.map((name) => posix.join(env.overlay, name)));
   const pipelines: PipelineRecord[] = [];
   let id = Date.now() % 100_000;
   for (const ref of refs) {
@@ -55,6 +58,7 @@ export async function runPipelines(context: AppContext, options: RunPipelineOpti
         ref,
         id,
         dir: join(runsDir, `${id}-${refSlug(ref)}`),
+        pinned,
       },
     );
     pipelines.push(record);
@@ -78,6 +82,29 @@ interface OneRun {
   readonly ref: string;
   readonly id: number;
   readonly dir: string;
+  readonly pinned: readonly string[];
+}
+
+/** The pipeline's record before any job ran: every job `created`, its log in the pipeline's directory. */
+function newRecord(run: OneRun, sha: string, plan: PipelinePlan): PipelineRecord {
+  return {
+    id: run.id,
+    ref: run.ref,
+    sha,
+    created: plan.created,
+    reason: plan.reason,
+    status: 'not-created',
+    jobs: plan.stages.flatMap((stage) =>
+      stage.jobs.map((job) => ({
+        name: job.name,
+        stage: job.stage,
+        status: 'created' as const,
+        ms: null,
+        log: join(run.dir, logName(job.name)),
+      })),
+    ),
+    ms: 0,
+  };
 }
 
 async function runOne(context: AppContext, options: RunPipelineOptions, run: OneRun): Promise<PipelineRecord> {
@@ -103,24 +130,7 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
   const external = await externalIncludes(context, context.cwd, undefined);
   const { config, child } = loadPipeline(sources, options.file, { trigger, variables: run.outside, external });
   const plan = planPipeline({ config, trigger, variables: run.outside, files: sources.files, child });
-  const record: PipelineRecord = {
-    id: run.id,
-    ref: run.ref,
-    sha,
-    created: plan.created,
-    reason: plan.reason,
-    status: 'not-created',
-    jobs: plan.stages.flatMap((stage) =>
-      stage.jobs.map((job) => ({
-        name: job.name,
-        stage: job.stage,
-        status: 'created' as const,
-        ms: null,
-        log: join(run.dir, logName(job.name)),
-      })),
-    ),
-    ms: 0,
-  };
+  const record = newRecord(run, sha, plan);
   // pipeline.json: what the dashboard and scripts read, rewritten atomically on every change.
   const recorder = recordPipeline(run.dir, record, started);
   if (!plan.created) {
@@ -130,7 +140,15 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
   }
   recorder.write();
   options.onEvent?.({ kind: 'pipeline', ref: run.ref, id: run.id, plan });
-  await executePipeline(plan, record, options, { ...run, workspace, sha, context, recorder, caches: run.stack.caches });
+  await executePipeline(plan, record, options, {
+    ...run,
+    workspace,
+    sha,
+    context,
+    recorder,
+    caches: run.stack.caches,
+    pinned: run.pinned,
+  });
   record.status = pipelineStatus(plan, statesOf(record, plan));
   record.ms = Date.now() - started;
   recorder.finish();

@@ -102,6 +102,11 @@ export class GitCheckout {
     await runGit(this.argv(['clean', '--quiet', '-ffdx']));
   }
 
+  /** Every file of `rev`'s tree as `<mode> <type> <object>\t<path>` (git ls-tree -r -z), paths unquoted. */
+  async treeListing(rev: string): Promise<string[]> {
+    return (await this.checked('ls-tree', '-r', '--full-tree', '-z', rev)).split('\0').filter(Boolean);
+  }
+
   /** Untracked files not ignored, relative to the work tree (empty when git fails). */
   async untrackedFiles(): Promise<string[]> {
     const result = await runGit(this.argv(['ls-files', '--others', '-z']));

@@ -33,11 +33,12 @@ it). \`artifacts:paths\` (exclude, untracked, when) reach later jobs per depende
 A job whose image is shipway's tool image (…/shipway:<tag>) finds this shipway on PATH.
 
 A job that declares \`SHIPWAY_REUSE: tree\` (a variable GitLab ignores) promises that its result
-depends only on the commit's files, its definition and its variables (not on the branch, the
-pipeline or the job id). Once it succeeds, a later pipeline with the same tree, the same job and
-the same variables reuses that success and its artifacts instead of running it (stage and prod
-test the tree dev already tested; a fresh clone of a commit built here before): the job shows
-"reused", and its log names the pipeline it came from. --no-reuse runs every job.
+depends only on the commit's files (not counting the image pins promotions write in each
+overlay's kustomization.yaml), its definition and its variables (not on the branch, the pipeline
+or the job id). Once it succeeds, a later pipeline with the same files, job and variables reuses
+that success and its artifacts instead of running it (stage and prod would test the code dev
+already tested): the job shows "reused", and its log names the pipeline it came from. --no-reuse
+runs every job.
 
 Manual jobs wait: --approve names the ones to run, --yes runs every manual job on the way forward
 (deploy-prod, promote-prod) but never one that rolls back (rollback-prod: name it with --approve).

@@ -60,8 +60,11 @@ export const REUSE_VARIABLE = 'SHIPWAY_REUSE';
 
 /** A job whose result `shipway run` may reuse: it declares SHIPWAY_REUSE=tree. */
 export function reusesTreeResult(job: IntentJob): boolean {
-  return declaredVariable(job, REUSE_VARIABLE) === 'tree';
+  return declaredReuse(job) === 'tree';
 }
+
+/** SHIPWAY_REUSE as the job declares it (undefined when it does not). */
+export const declaredReuse = (job: IntentJob) => declaredVariable(job, REUSE_VARIABLE);
 
 const declaredAction = (job: IntentJob) => declaredVariable(job, ACTION_VARIABLE);
 

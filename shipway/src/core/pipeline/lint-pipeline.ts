@@ -1,6 +1,6 @@
 import type { CiJob } from './ci-model.js';
 import { type CiMap, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
-import { deploys } from './job-intent.js';
+import { declaredReuse, deploys, REUSE_VARIABLE } from './job-intent.js';
 import type { CiConfig } from './load-ci-config.js';
 import type { PipelinePlan } from './plan-pipeline.js';
 import { SCRIPT_KEYS, scriptLines } from './script-lines.js';
@@ -106,6 +106,7 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
       'deploy-without-environment',
       'deploys without environment: (no deployment history, no protected environment, no rollback in GitLab)',
     );
+  lintReuse(job, deploying, finding);
   if (deploying && d.resource_group === undefined)
     finding(
       'warning',
@@ -113,6 +114,29 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
       'deploys without resource_group, so two pipelines can deploy the same environment at once',
     );
   return findings;
+}
+
+/**
+ * SHIPWAY_REUSE: `tree` or empty. A deploy job must not declare it: its point is what it does to
+ * an environment, which a reused result would skip.
+ */
+function lintReuse(job: CiJob, deploying: boolean, finding: Report): void {
+  const reuse = declaredReuse(job);
+  if (reuse === undefined || reuse === '') return;
+  if (reuse !== 'tree')
+    finding(
+      'warning',
+      'unknown-reuse',
+      `${REUSE_VARIABLE}: ${JSON.stringify(reuse)} means nothing to shipway run (only "tree" does), so the job always runs`,
+      'variables',
+    );
+  else if (deploying)
+    finding(
+      'error',
+      'reused-deploy',
+      `deploys but declares ${REUSE_VARIABLE}: tree, so shipway run could skip the deployment by reusing an earlier result`,
+      'variables',
+    );
 }
 
 /** What the script lines do: credentials in a URL, a download piped into a shell, a tool at a moving version. */
