@@ -23,7 +23,11 @@ interface Environment {
 }
 interface RunJson {
   status: string;
-  pipelines: { ref: string; status: string; jobs: { name: string; status: string; log: string }[] }[];
+  pipelines: {
+    ref: string;
+    status: string;
+    jobs: { name: string; status: string; log: string; reused?: { ref: string } }[];
+  }[];
   environments: Environment[];
   registry: string;
 }
@@ -172,6 +176,9 @@ describe('two repositories, one local stack', SLOW, () => {
         ['stage', 'success'],
         ['prod', 'success'],
       ]);
+      // The component's build declares SHIPWAY_REUSE: tree: stage and prod reuse dev's.
+      const builds = result.pipelines.map((each) => each.jobs.find((job) => job.name === 'build')?.reused?.ref);
+      expect(builds).toEqual([undefined, 'dev', 'dev']);
       // Only this app's environments, built once and promoted by digest.
       expect(result.environments.map((env) => env.environment)).toEqual(['dev', 'stage', 'prod']);
       const prod = envOf(result, 'prod');

@@ -10,7 +10,11 @@ import { shipwayProcess } from './support/run-shipway.js';
 // run leaves it), every job a real shell with real npm ci, builds, pushes and promotions.
 interface RunJson {
   status: string;
-  pipelines: { ref: string; status: string; jobs: { name: string; status: string; log: string }[] }[];
+  pipelines: {
+    ref: string;
+    status: string;
+    jobs: { name: string; status: string; log: string; reused?: { ref: string } }[];
+  }[];
   environments: { environment: string; url: string; digest: string | null; phase: string }[];
 }
 
@@ -32,6 +36,14 @@ const jobs = (result: RunJson) =>
     result.pipelines.map((pipeline) => [
       pipeline.ref,
       Object.fromEntries(pipeline.jobs.map((job) => [job.name, job.status])),
+    ]),
+  );
+/** Per pipeline, the jobs whose result was reused, and the ref of the pipeline it came from. */
+const reusedFrom = (result: RunJson) =>
+  Object.fromEntries(
+    result.pipelines.map((pipeline) => [
+      pipeline.ref,
+      Object.fromEntries(pipeline.jobs.flatMap((job) => (job.reused ? [[job.name, job.reused.ref]] : []))),
     ]),
   );
 const env = (result: RunJson, name: string) => result.environments.find((entry) => entry.environment === name);
@@ -63,6 +75,8 @@ describe('shipway run (npm run pipeline)', () => {
       prod: { build: 'success', 'deploy-prod': 'success', 'promote-prod': 'success', 'rollback-prod': 'manual' },
     });
     expect(first.status).toBe('success');
+    // Tested once too: the build declares SHIPWAY_REUSE: tree, so stage and prod reuse dev's.
+    expect(reusedFrom(first)).toEqual({ dev: {}, stage: { build: 'dev' }, prod: { build: 'dev' } });
     const prod = env(first, 'prod');
     expect(prod?.phase).toBe('Healthy');
     const digest = prod?.digest ?? '';
@@ -94,6 +108,8 @@ describe('shipway run (npm run pipeline)', () => {
       'rollback-prod': 'success',
     });
     expect(second.status).toBe('success');
+    // After a release the branches differ in their image pins only: prod still reuses dev's build.
+    expect(reusedFrom(second).prod).toEqual({ build: 'dev' });
     const devDigest = env(second, 'dev')?.digest;
     expect(devDigest).not.toBe(before);
     // Git pins the stable image again, so prod runs (and answers with) the first release.
