@@ -39,6 +39,17 @@ describe('pushHead', () => {
     expect((await remoteBranchHeads(remote)).get('dev')).toBe(head);
   });
 
+  it('a branch whose name only ends like it (feature/dev) is not the branch (git-ls-remote(1) matches tails)', async () => {
+    const { remote, work, runs } = repositories();
+    git(work, 'push', '--quiet', 'origin', 'main:refs/heads/feature/dev');
+    writeFileSync(join(work, 'code.txt'), 'newer\n');
+    git(work, 'add', '.');
+    git(work, 'commit', '--quiet', '-m', 'newer');
+    const head = git(work, 'rev-parse', 'HEAD').trim();
+    expect(await pushHead(work, remote, join(runs, '1', 'work'), 'dev')).toBe(head);
+    expect((await remoteBranchHeads(remote)).get('dev')).toBe(head);
+  });
+
   it("merges into a branch that moved on its own, the branch's side winning a conflict", async () => {
     const { remote, work, runs } = repositories();
     await pushHead(work, remote, join(runs, '1', 'work'), 'dev');

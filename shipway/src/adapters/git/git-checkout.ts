@@ -66,12 +66,14 @@ export class GitCheckout {
   }
 
   /**
-   * Whether `remote` lists a branch matching `branch`. `ls-remote --heads <pattern>` matches the
-   * tail of a ref name (git-ls-remote(1), <patterns>), so `dev` also matches `feature/dev`.
+   * Whether `remote` has the branch `branch`, exactly. `ls-remote <pattern>` matches the tail of a
+   * ref name (git-ls-remote(1), <patterns>), so `dev` alone would also match `feature/dev`: the
+   * full ref is asked for and the answer compared.
    */
   async remoteHasBranch(remote: string, branch: string): Promise<boolean> {
-    const result = await runGit(this.argv(['ls-remote', '--heads', remote, branch]));
-    return result.stdout.trim() !== '';
+    const ref = `refs/heads/${branch}`;
+    const result = await runGit(this.argv(['ls-remote', '--heads', remote, ref]));
+    return result.stdout.split('\n').some((line) => line.split('\t')[1] === ref);
   }
 
   /** Fetches `ref` (default: the source's HEAD) into FETCH_HEAD. */
