@@ -44,7 +44,13 @@ git(project, 'commit', '--quiet', '-m', 'initial');
 let runs = 0;
 async function execute(
   options: Partial<RunPipelineOptions>,
-  from: { repository?: string; ref?: string; outside?: Map<string, string>; checkout?: string } = {},
+  from: {
+    repository?: string;
+    ref?: string;
+    outside?: Map<string, string>;
+    checkout?: string;
+    prepare?: (workspace: string) => void;
+  } = {},
 ): Promise<{ record: PipelineRecord; events: RunEvent[] }> {
   runs += 1;
   const dir = join(root, 'runs', String(runs));
@@ -53,6 +59,7 @@ async function execute(
   const ref = from.ref ?? 'main';
   if (from.checkout !== undefined) git(workspace, 'checkout', '--quiet', from.checkout);
   const sha = git(workspace, 'rev-parse', 'HEAD').trim();
+  from.prepare?.(workspace);
   const sources = repositorySources(workspace);
   const trigger = {
     branch: ref,
@@ -120,6 +127,18 @@ describe('executePipeline', () => {
     const { record } = await execute({ ask });
     expect(asked).toEqual(['deploy@main', 'rollback@main']);
     expect(statuses(record)).toEqual({ build: 'success', deploy: 'success', rollback: 'manual' });
+  }, 60_000);
+
+  it("a checkout that fails fails the job before its script, as GitLab Runner's get_sources does", async () => {
+    // git cannot take the index lock, so `git checkout` fails.
+    const { record } = await execute(
+      { yes: true },
+      { prepare: (workspace) => writeFileSync(join(workspace, '.git/index.lock'), '') },
+    );
+    expect(statuses(record)).toEqual({ build: 'failed', deploy: 'skipped', rollback: 'skipped' });
+    const log = readFileSync(join(root, 'runs', String(runs), logName('build')), 'utf8');
+    expect(log).toMatch(/^ERROR: Job failed: getting the sources failed: git checkout .*index\.lock/m);
+    expect(existsSync(join(root, 'runs', String(runs), 'work', 'build.env'))).toBe(false);
   }, 60_000);
 
   it('--approve names a rollback that --yes would not run', async () => {

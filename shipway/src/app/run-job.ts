@@ -124,11 +124,20 @@ function readDotenv(job: PlannedJob, workspace: string): Map<string, string> {
  */
 export async function runJob(job: PlannedJob, context: JobContext): Promise<JobResult> {
   const checkout = new GitCheckout(context.workspace);
-  await checkout.resetTo(context.sha);
   const variables = jobVariables(job, context);
   const env = jobEnvironment(job, context, variables);
   const log = new MaskedLog(context.logFile, [...secretsIn(env), ...context.masked]);
   const line = (text: string) => log.write(`${text}\n`);
+  // GitLab Runner's get_sources step: a checkout that fails fails the job before its script.
+  const fetched = await checkout.resetTo(context.sha).then(
+    () => undefined,
+    (error: Error) => error.message,
+  );
+  if (fetched !== undefined) {
+    line(`ERROR: Job failed: getting the sources failed: ${fetched}`);
+    await log.close();
+    return { exitCode: 1, dotenv: new Map(), artifacts: undefined };
+  }
   const specs = cacheSpecs(job.definition);
   let untracked: readonly string[] = [];
   const cache: CacheRun = {

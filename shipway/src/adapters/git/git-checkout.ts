@@ -97,11 +97,12 @@ export class GitCheckout {
 
   /**
    * Checks out `commit` (detached) and removes every untracked and ignored file: a clean
-   * checkout as a runner makes. Exit codes are not checked; a job then runs on what is there.
+   * checkout as a runner makes. A failure throws GIT_FAILED: a job must not run (nor have its
+   * result kept under the commit's tree) on files that are not the commit's.
    */
   async resetTo(commit: string): Promise<void> {
-    await runGit(this.argv(['checkout', '--quiet', '--force', commit]));
-    await runGit(this.argv(['clean', '--quiet', '-ffdx']));
+    await this.checked('checkout', '--quiet', '--force', commit);
+    await this.checked('clean', '--quiet', '-ffdx');
   }
 
   /** Every file of `rev`'s tree as `<mode> <type> <object>\t<path>` (git ls-tree -r -z), paths unquoted. */
