@@ -196,7 +196,7 @@ go:
       'go warning deploy-without-resource-group',
     ]);
   });
-  it('SHIPWAY_REUSE: tree on a build is fine; on a deploy it is an error, and any other value a warning', async () => {
+  it('SHIPWAY_REUSE: tree on a build is fine, on a deploy an error, any other value a warning; an unknown SHIPWAY_ACTION a warning', async () => {
     expect(
       await lintJobs(`build:
   stage: deploy
@@ -215,7 +215,13 @@ test:
   image: node:24.11.1-bookworm-slim
   variables: {SHIPWAY_REUSE: "yes"}
   script: [npm test]
+undo:
+  stage: deploy
+  image: node:24.11.1-bookworm-slim
+  when: manual
+  variables: {SHIPWAY_ACTION: rolback}
+  script: [./undo.sh]
 `),
-    ).toEqual(['ship error reused-deploy', 'test warning unknown-reuse']);
+    ).toEqual(['ship error reused-deploy', 'test warning unknown-reuse', 'undo warning unknown-action']);
   });
 });

@@ -66,7 +66,11 @@ export function reusesTreeResult(job: IntentJob): boolean {
 /** SHIPWAY_REUSE as the job declares it (undefined when it does not). */
 export const declaredReuse = (job: IntentJob) => declaredVariable(job, REUSE_VARIABLE);
 
-const declaredAction = (job: IntentJob) => declaredVariable(job, ACTION_VARIABLE);
+/** SHIPWAY_ACTION as the job declares it (undefined when it does not). */
+export const declaredAction = (job: IntentJob) => declaredVariable(job, ACTION_VARIABLE);
+
+/** The SHIPWAY_ACTION values shipway acts on. */
+export const KNOWN_ACTIONS: readonly string[] = [...DEPLOY_ACTIONS, ...ROLLBACK_ACTIONS];
 
 /** A variable from the job's matrix instance, else its `variables:` (a string or `{ value: }`). */
 function declaredVariable(job: IntentJob, name: string): string | undefined {

@@ -1,6 +1,13 @@
 import type { CiJob } from './ci-model.js';
 import { type CiMap, type CiValue, isCiMap, type SourceLocation } from './ci-yaml.js';
-import { declaredReuse, deploys, REUSE_VARIABLE } from './job-intent.js';
+import {
+  ACTION_VARIABLE,
+  declaredAction,
+  declaredReuse,
+  deploys,
+  KNOWN_ACTIONS,
+  REUSE_VARIABLE,
+} from './job-intent.js';
 import type { CiConfig } from './load-ci-config.js';
 import type { PipelinePlan } from './plan-pipeline.js';
 import { SCRIPT_KEYS, scriptLines } from './script-lines.js';
@@ -117,10 +124,19 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
 }
 
 /**
- * SHIPWAY_REUSE: `tree` or empty. A deploy job must not declare it: its point is what it does to
+ * SHIPWAY_ACTION: one of the known actions (a typo, `rolback`, would let `run --yes` approve a
+ * rollback). SHIPWAY_REUSE: `tree` or empty. A deploy job must not declare it: its point is what it does to
  * an environment, which a reused result would skip.
  */
 function lintReuse(job: CiJob, deploying: boolean, finding: Report): void {
+  const action = declaredAction(job);
+  if (action !== undefined && action !== '' && !KNOWN_ACTIONS.includes(action))
+    finding(
+      'warning',
+      'unknown-action',
+      `${ACTION_VARIABLE}: ${JSON.stringify(action)} means nothing to shipway (${KNOWN_ACTIONS.join(', ')} do), so the job counts by its script alone`,
+      'variables',
+    );
   const reuse = declaredReuse(job);
   if (reuse === undefined || reuse === '') return;
   if (reuse !== 'tree')
