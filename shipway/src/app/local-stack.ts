@@ -160,7 +160,14 @@ export async function ensureLocalStack(context: AppContext, config: ShipwayConfi
   const urls = await awaitFollowed(paths, key);
   await recordCheckoutStack(context.cwd, { remote, app: config.app, home: paths.home });
   const { cluster, registry } = readStack(paths.cluster);
-  if (cluster === undefined || registry === undefined) throw new Error('the local stack has no state files');
+  if (cluster === undefined || registry === undefined)
+    throw new ExternalError(
+      'STACK_STATE_MISSING',
+      `the local stack in ${paths.home} lost its state files while starting`,
+      {
+        hint: 'another `shipway cluster down` may have stopped it: run the command again',
+      },
+    );
   return {
     remote,
     caches: join(paths.caches, key),
