@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -132,5 +132,25 @@ describe('pullAndUnpack: layers merged as an overlay filesystem would', () => {
     );
     expect(existsSync(join(work, 'escaped'))).toBe(false);
     expect(readdirSync(cache)).toEqual([]);
+  });
+
+  it('stops a layer that unpacks to more than the limit (a decompression bomb) and keeps nothing of it', async () => {
+    // 64 MiB of zeros gzip to about 64 KiB: a 1,000:1 expansion.
+    const tar = pack();
+    tar.entry({ name: 'zeros', mode: 0o644 }, Buffer.alloc(64 * 1024 ** 2));
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
+    const bomb = bufferBlob(gzipSync(Buffer.concat(chunks)));
+    expect(bomb.size).toBeLessThan(1024 ** 2);
+    await push('bomb', [bomb]);
+    const cache = join(work, 'bomb-cache');
+    await expect(
+      pullAndUnpack(client, 'layered', 'bomb', join(work, 'bomb'), cache, { maxLayerBytes: 16 * 1024 ** 2 }),
+    ).rejects.toMatchObject({ code: 'LAYER_TOO_LARGE', message: expect.stringMatching(/more than 16777216 bytes/) });
+    expect(readdirSync(cache)).toEqual([]);
+    // Under the default limit (8 GiB) the same layer unpacks.
+    const { rootfs } = await pullAndUnpack(client, 'layered', 'bomb', join(work, 'bomb'), join(work, 'bomb-ok'));
+    expect(statSync(join(rootfs, 'zeros')).size).toBe(64 * 1024 ** 2);
   });
 });

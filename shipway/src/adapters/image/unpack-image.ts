@@ -20,6 +20,8 @@ export interface UnpackOptions {
    * self-contained tree that `ls`, `find` and `tar` read as the image's files (`image pull`).
    */
   readonly standalone?: boolean;
+  /** The most bytes one layer may unpack to (its tar, uncompressed); default MAX_LAYER_BYTES. */
+  readonly maxLayerBytes?: number;
 }
 
 const WHITEOUT = '.wh.';
@@ -149,7 +151,9 @@ export async function unpackImage(
   for (const [index, layer] of image.manifest.layers.entries()) {
     const cached = join(cache, layer.digest.replace(/[^a-zA-Z0-9]/g, '-'));
     const diffId = image.config.rootfs?.diff_ids[index];
-    await publishDirectory(cached, (partial) => unpackLayer(client, repo, { ...layer, diffId }, partial));
+    await publishDirectory(cached, (partial) =>
+      unpackLayer(client, repo, { ...layer, diffId }, partial, options.maxLayerBytes),
+    );
     own.push(cached);
     chain.update(`${layer.digest}\n`);
     if (rootfs === undefined && options.standalone !== true) {

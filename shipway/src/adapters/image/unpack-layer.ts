@@ -16,9 +16,28 @@ export interface LayerToUnpack {
   readonly diffId: string | undefined;
 }
 
+/**
+ * The most one layer may unpack to: 8 GiB. gzip reaches ratios near 1,000:1, so a small blob could
+ * otherwise fill the disk before its diff_id is checked (a "decompression bomb"); Node services'
+ * layers are tens to hundreds of MiB.
+ */
+export const MAX_LAYER_BYTES = 8 * 1024 ** 3;
+
+class LayerTooLarge extends Error {}
+
+/** Hashes the uncompressed tar (the diff_id) and stops it at `max` bytes. */
 class Hasher extends Transform {
   readonly hash = createHash('sha256');
+  private bytes = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      done(new LayerTooLarge(`unpacks to more than ${this.max} bytes`));
+      return;
+    }
     this.hash.update(chunk);
     done(null, chunk);
   }
@@ -42,6 +61,7 @@ export async function unpackLayer(
   repo: string,
   layer: LayerToUnpack,
   dir: string,
+  maxBytes: number = MAX_LAYER_BYTES,
 ): Promise<void> {
   const where = `layer ${layer.digest.slice(0, 19)}… of ${client.registry}/${repo}`;
   const kind = compression(layer.mediaType);
@@ -63,7 +83,7 @@ export async function unpackLayer(
       (error: unknown) => tar.destroy(error instanceof Error ? error : new Error(String(error))),
     );
   });
-  const uncompressed = new Hasher();
+  const uncompressed = new Hasher(maxBytes);
   const stages = kind === 'gzip' ? [createGunzip(), uncompressed] : [uncompressed];
   const [fetched, unpacked] = await Promise.allSettled([
     client.downloadBlob(repo, layer.digest, download),
@@ -82,6 +102,10 @@ export async function unpackLayer(
 }
 
 function layerError(where: string, kind: string, reason: unknown, fetched: PromiseSettledResult<number>): unknown {
+  if (reason instanceof LayerTooLarge)
+    return new ExternalError('LAYER_TOO_LARGE', `${where} ${reason.message}`, {
+      hint: 'a layer that expands this much is a decompression bomb or not an image for this cluster; nothing was kept',
+    });
   if (reason instanceof EntryRefused)
     return new ExternalError('LAYER_INVALID', `${where}: ${reason.message}`, {
       hint: 'the layer was crafted or corrupted; shipway writes nothing outside the image and kept nothing of it',
