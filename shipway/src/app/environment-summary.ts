@@ -32,6 +32,12 @@ async function fetchShipway<T>(access: ClusterAccess, path: string, hint: string
   } catch (error) {
     throw new ExternalError('CLUSTER_DOWN', `the embedded cluster at ${api} does not answer`, { cause: error, hint });
   }
+  if (response.body === undefined)
+    throw new ExternalError(
+      'CLUSTER_PROTOCOL',
+      `the embedded cluster at ${api} answered ${path} with HTTP ${response.status} and something not JSON: ${JSON.stringify(response.text ?? '')}`,
+      { hint: `is ${api} the embedded cluster, or something else listening on its port? ${hint}` },
+    );
   if (response.status === 401)
     throw new ExternalError('CLUSTER_UNAUTHORIZED', `the embedded cluster at ${api} refused its kubeconfig's token`, {
       hint: 'the kubeconfig in the state dir is from another start of the cluster: restart it (`shipway cluster down`, then `shipway cluster up`)',

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -603,6 +603,28 @@ describe('state files and status answers that are not what `cluster up` writes',
       expect(run.stderr).toMatch(
         /answered \/shipway\/v1\/status with a body shipway cannot read: 0\.rollout\.name: .*0\.rollout\.namespace: /,
       );
+    });
+
+    it('an answer that is not JSON (a proxy error page on its port): exit 3, CLUSTER_PROTOCOL with its start, not "does not answer"', async () => {
+      const page = createHttpsServer({ key: tls.key, cert: tls.cert }, (_request, response) => {
+        response.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>');
+      });
+      await new Promise<void>((done) => page.listen(0, '127.0.0.1', done));
+      const port = (page.address() as { port: number }).port;
+      const other = stateDir({
+        'cluster.json': JSON.stringify({ pid: process.pid, api: `https://127.0.0.1:${port}`, urls: {}, apps: {} }),
+        kubeconfig: readFileSync(join(dir, 'kubeconfig'), 'utf8').replace(api, `https://127.0.0.1:${port}`),
+      });
+      try {
+        const run = await shipway(other, ['cluster', 'status', '--state-dir', other]);
+        expect(run.code).toBe(3);
+        expect(run.stderr).toContain(
+          'answered /shipway/v1/status with HTTP 502 and something not JSON: "<html><body>Bad Gateway',
+        );
+        expect(run.stderr).not.toContain('does not answer');
+      } finally {
+        page.close();
+      }
     });
   });
 });
