@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullAndUnpack } from '../src/adapters/image/unpack-image.js';
@@ -6,7 +9,7 @@ import { RegistryClient } from '../src/adapters/registry/registry-client.js';
 import { createRegistryServer } from '../src/local/registry/registry-server.js';
 import { cloneRepo, type RepoClone } from './support/repo-clone.js';
 import { runImage } from './support/run-image.js';
-import { shipway } from './support/run-shipway.js';
+import { shipway, spawnShipway } from './support/run-shipway.js';
 
 // service/Dockerfile built by real buildah (vfs storage, chroot isolation) on the host base, its
 // `npm ci` reaching the npm registry through NODE_EXTRA_CA_CERTS passed in as a build secret.
@@ -61,5 +64,40 @@ describe('shipway image build --dockerfile service/Dockerfile', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  }, 300_000);
+
+  it('SIGTERM stops buildah and the RUN step it started, and says the build was interrupted (exit 3)', async () => {
+    // A RUN step that would take two minutes; the marker finds its process.
+    const marker = `shipway-interrupt-${process.pid}`;
+    writeFileSync(
+      join(clone.dir, 'slow.Dockerfile'),
+      `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN ["node", "-e", "setTimeout(() => {}, 120000) // ${marker}"]\n`,
+    );
+    const running = () => {
+      try {
+        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const build = spawnShipway(clone.dir, ['image', 'build', '--dockerfile', 'slow.Dockerfile', '--base', 'host'], {
+      AWS_REPOSITORY: `${host}/hello`,
+    });
+    let stderr = '';
+    build.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const closed = new Promise<number | null>((resolve) => build.once('close', resolve));
+    for (const deadline = Date.now() + 120_000; running().length === 0; ) {
+      if (Date.now() > deadline) throw new Error(`the RUN step never started:\n${stderr}`);
+      await sleep(250);
+    }
+    const stopped = Date.now();
+    build.kill('SIGTERM');
+    expect(await closed).toBe(3);
+    console.log(`shipway ended ${Date.now() - stopped} ms after SIGTERM`);
+    expect(stderr).toContain('buildah bud was stopped: the build was interrupted');
+    for (const deadline = Date.now() + 10_000; running().length > 0 && Date.now() < deadline; ) await sleep(250);
+    expect(running()).toEqual([]);
   }, 300_000);
 });

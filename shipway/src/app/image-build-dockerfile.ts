@@ -22,13 +22,19 @@ function isLoopback(reference: string): boolean {
   return /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(reference);
 }
 
-async function buildah(context: AppContext, storage: string, args: readonly string[]): Promise<string> {
+async function buildah(
+  context: AppContext,
+  storage: string,
+  args: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const result = await runCommand(
     'buildah',
     ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--storage-driver', 'vfs', ...args],
     {
       cwd: context.cwd,
       env: { ...process.env, ...context.env, BUILDAH_ISOLATION: 'chroot' },
+      signal,
     },
   ).catch((error: unknown) => {
     throw new ExternalError('BUILDAH_MISSING', 'buildah could not be started', {
@@ -36,11 +42,44 @@ async function buildah(context: AppContext, storage: string, args: readonly stri
       hint: 'install buildah (Debian: apt-get install buildah), or build without --dockerfile',
     });
   });
+  if (signal?.aborted === true)
+    throw new ExternalError('BUILD_INTERRUPTED', `buildah ${args[0] ?? ''} was stopped: the build was interrupted`, {
+      hint: 'nothing was pushed; run the build again',
+    });
   if (result.code !== 0) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-4).join(' | ');
     throw new ExternalError('BUILDAH_FAILED', `buildah ${args[0] ?? ''} failed: ${tail}`);
   }
   return result.stdout;
+}
+
+/** `buildah bud` for the Dockerfile: reproducible times, the base as BASE_IMAGE, npm's CA as a secret. */
+function budArguments(
+  context: AppContext,
+  dockerfile: string,
+  image: string,
+  base: string | undefined,
+  mtime: number,
+): string[] {
+  const ignorefile = join(dirname(dockerfile), '.dockerignore');
+  const ca = context.env.NODE_EXTRA_CA_CERTS;
+  return [
+    'bud',
+    '--quiet',
+    '--isolation',
+    'chroot',
+    '--timestamp',
+    String(mtime),
+    '-f',
+    dockerfile,
+    '-t',
+    image,
+    ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
+    ...(base !== undefined && isLoopback(base) ? ['--tls-verify=false'] : []),
+    ...(ca !== undefined && existsSync(ca) ? ['--secret', `id=npm_ca,src=${ca}`] : []),
+    ...(existsSync(ignorefile) ? ['--ignorefile', ignorefile] : []),
+    context.cwd,
+  ];
 }
 
 /**
@@ -50,7 +89,7 @@ async function buildah(context: AppContext, storage: string, args: readonly stri
  */
 export async function buildDockerfileImage(
   context: AppContext,
-  options: ImageBuildOptions & { dockerfile: string },
+  options: ImageBuildOptions & { dockerfile: string; signal?: AbortSignal | undefined },
 ): Promise<ImageBuildResult> {
   const config = await loadShipwayConfig(context, options.configFile);
   const repositoryText = imageRepository(config, context.env);
@@ -64,28 +103,16 @@ export async function buildDockerfileImage(
   const base = options.base === 'host' ? await publishHostBase(context, repositoryText) : options.base;
   const mtime = (await imageProvenance(context, config)).time;
   const storage = join(context.cwd, '.shipway/buildah');
-  const ignorefile = join(dirname(dockerfile), '.dockerignore');
-  const ca = context.env.NODE_EXTRA_CA_CERTS;
   context.progress(`buildah bud ${options.dockerfile}${base === undefined ? '' : ` on ${base}`}`);
-  await buildah(context, storage, [
-    'bud',
-    '--quiet',
-    '--isolation',
-    'chroot',
-    '--timestamp',
-    String(mtime),
-    '-f',
-    dockerfile,
-    '-t',
-    `localhost/shipway-build:${tag}`,
-    ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
-    ...(base !== undefined && isLoopback(base) ? ['--tls-verify=false'] : []),
-    ...(ca !== undefined && existsSync(ca) ? ['--secret', `id=npm_ca,src=${ca}`] : []),
-    ...(existsSync(ignorefile) ? ['--ignorefile', ignorefile] : []),
-    context.cwd,
-  ]);
+  const bud = budArguments(context, dockerfile, `localhost/shipway-build:${tag}`, base, mtime);
+  await buildah(context, storage, bud, options.signal);
   await layout.init();
-  await buildah(context, storage, ['push', '--quiet', `localhost/shipway-build:${tag}`, `oci:${layout.dir}:${tag}`]);
+  await buildah(
+    context,
+    storage,
+    ['push', '--quiet', `localhost/shipway-build:${tag}`, `oci:${layout.dir}:${tag}`],
+    options.signal,
+  );
   const index = JSON.parse(await readFile(join(layout.dir, 'index.json'), 'utf8')) as {
     manifests: { digest: string; annotations?: Record<string, string> }[];
   };

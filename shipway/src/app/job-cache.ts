@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { placeTree } from '../adapters/files/place-tree.js';
 import { selectFiles } from '../adapters/files/select-files.js';
 import { realParents, walkTree } from '../adapters/files/walk-tree.js';
@@ -130,6 +130,8 @@ export function clearCachedPaths(specs: readonly CacheSpec[], run: CacheRun): vo
       const path = insideProject(expandVariables(written, run.variables), run.workspace);
       if (path === undefined || path === '' || splitPattern(path).glob !== undefined) continue;
       // Never through a symlink the job made: the rename would move (and delete) what it points at.
-      if (realParents(run.workspace, path)) discardTree(join(run.workspace, path));
+      // Into the directory that holds the checkout (the pipeline's): the same filesystem, and
+      // out of the next job's `git clean`, which fails on files vanishing under it.
+      if (realParents(run.workspace, path)) discardTree(join(run.workspace, path), dirname(run.workspace));
     }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface CommandResult {
   readonly code: number;
@@ -10,6 +10,11 @@ export interface RunOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string;
+  /**
+   * Stops the program when aborted: it runs in its own process group, which gets SIGTERM, then
+   * SIGKILL 5 s later if it is still there, so that what it started (buildah's RUN steps) goes too.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -22,23 +27,50 @@ export function runCommand(program: string, args: readonly string[], options: Ru
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: options.signal !== undefined,
     });
+    const stop = stopGroupOn(child, options.signal);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.once('error', reject);
-    child.once('close', (code) =>
+    child.once('close', (code) => {
+      stop();
       resolve({
         code: code ?? 1,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
+      });
+    });
     if (child.stdin !== null) {
       // A program may exit without reading its input; that is its answer, not an error here.
       child.stdin.on('error', () => {});
       child.stdin.end(options.input);
     }
   });
+}
+
+/** Signals the child's process group when `signal` aborts; returns what to call once it closed. */
+function stopGroupOn(child: ChildProcess, signal: AbortSignal | undefined): () => void {
+  if (signal === undefined || child.pid === undefined) return () => {};
+  const pid = child.pid;
+  let kill: NodeJS.Timeout | undefined;
+  const group = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  const onAbort = () => {
+    group('SIGTERM');
+    kill = setTimeout(() => group('SIGKILL'), 5000);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    if (kill !== undefined) clearTimeout(kill);
+  };
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_BASE } from '../../app/defaults.js';
 import { UsageError } from '../../core/errors.js';
 import { contextFor } from '../context-from-io.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, interruptionOf } from '../io.js';
 
 interface BuildFlags {
   base?: string;
@@ -196,6 +196,9 @@ async function build(io: CliIo, options: BuildFlags): Promise<void> {
       : await (await import('../../app/image-build-dockerfile.js')).buildDockerfileImage(context, {
           ...common,
           dockerfile: options.dockerfile,
+          // SIGINT/SIGTERM stop buildah and what it runs (only here: the built-in builder keeps
+          // the default disposition and simply ends).
+          signal: interruptionOf(io),
         });
   if (output.json) return output.data(result);
   const pushed = { pushed: 'pushed', 'already-published': 'already published', 'not-pushed': 'built (not pushed)' }[
