@@ -71,7 +71,14 @@ function writeRunRecord(dir: string): void {
     status: 'not-created',
     ms: 0,
     jobs: [
-      { name: 'build', stage: 'build', status: 'success', ms: 21_000, log: join(runDir, 'build.log') },
+      {
+        name: 'build',
+        stage: 'build',
+        status: 'success',
+        ms: 40,
+        log: join(runDir, 'build.log'),
+        reused: { pipeline: 89999, ref: 'dev' },
+      },
       { name: 'deploy-prod', stage: 'deploy', status: 'running', ms: null, log: deployLog },
     ],
   };
@@ -242,6 +249,10 @@ describe('shipway dashboard in Chromium', () => {
         expect.arrayContaining(['error-rate', expect.stringMatching(/\((Successful|Failed|Inconclusive|Error)\)/)]),
       );
     await page.locator('nav button[data-view="pipelines"]').click();
+    // A build reused from dev's pipeline (SHIPWAY_REUSE: tree) says so.
+    expect(await page.locator('tr[data-job="build"] td.status-success').textContent()).toBe(
+      'success (reused from dev #89999)',
+    );
     await page.locator('tr[data-job="deploy-prod"] button').click();
     await expect
       .poll(() => page.locator('pre.log').textContent(), { timeout: 15_000 })

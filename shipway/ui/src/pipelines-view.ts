@@ -50,7 +50,13 @@ export async function renderPipelines(app: string): Promise<HTMLElement> {
           { 'data-job': job.name },
           h('td', {}, job.name),
           h('td', {}, job.stage),
-          h('td', { class: `status-${job.status}` }, job.status),
+          h(
+            'td',
+            { class: `status-${job.status}` },
+            job.reused === undefined
+              ? job.status
+              : `${job.status} (reused from ${job.reused.ref} #${job.reused.pipeline})`,
+          ),
           h('td', {}, when(job.startedAt)),
           h('td', {}, duration(job.ms ?? running)),
           h('td', {}, button),

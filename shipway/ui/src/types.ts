@@ -80,6 +80,8 @@ export interface Job {
   startedAt: string | null;
   finishedAt: string | null;
   ms: number | null;
+  /** The earlier pipeline whose result `shipway run` reused (SHIPWAY_REUSE: tree). */
+  reused?: { pipeline: number; ref: string };
 }
 export interface Pipeline {
   run: string;
