@@ -115,11 +115,14 @@ describe('GitCheckout facts', () => {
 });
 
 describe('initBareRepository', () => {
-  it('makes a bare repository on main, and a second run at once leaves it as it is', async () => {
-    const path = join(root, 'stand-in', 'project.git');
-    await Promise.all([initBareRepository(path), initBareRepository(path)]);
-    expect(git(path, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
-    expect(git(path, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+  it('makes a bare repository on main, and runs at the same moment (two `shipway run`s) all succeed', async () => {
+    // git init takes the new config file's lock: runs at once collide on it unless the loser retries.
+    for (let round = 0; round < 5; round++) {
+      const path = join(root, 'stand-in', `project-${round}.git`);
+      await Promise.all(Array.from({ length: 6 }, () => initBareRepository(path)));
+      expect(git(path, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
+      expect(git(path, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+    }
   });
 
   it('says which path git could not initialise', async () => {
