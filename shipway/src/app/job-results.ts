@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { placeTree } from '../adapters/files/place-tree.js';
@@ -94,4 +94,17 @@ export function keepResult(results: string, key: string, result: Omit<KeptResult
   writeFileSync(join(temporary, RESULT), JSON.stringify(file));
   discardTree(join(results, key));
   renameSync(temporary, join(results, key));
+  pruneResults(results, KEEP);
+}
+
+/** How many results a project keeps: enough for every job of a few releases' pipelines. */
+const KEEP = 50;
+
+/** Throws away all but the `keep` newest results (by when they were kept), so the store stays bounded. */
+export function pruneResults(results: string, keep: number): void {
+  const kept = readdirSync(results, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => ({ name: entry.name, at: statSync(join(results, entry.name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const old of kept.slice(keep)) discardTree(join(results, old.name));
 }
