@@ -281,3 +281,38 @@ deploy:
     return execute({ yes: true }, { repository: reuseProject, ref: 'stage', outside });
   }
 });
+
+describe('executePipeline: SHIPWAY_REUSE and the artifacts a job receives', () => {
+  const artifactProject = join(root, 'artifact-project');
+  const stamp = join(root, 'stamp.txt');
+  const tested = join(root, 'tested.log');
+  git(root, 'init', '--quiet', '--initial-branch=main', artifactProject);
+  writeFileSync(
+    join(artifactProject, '.gitlab-ci.yml'),
+    `stages: [build, test]
+stamp:
+  stage: build
+  script: ['mkdir -p out && cp ${stamp} out/stamp.txt']
+  artifacts: {paths: [out/]}
+check:
+  stage: test
+  needs: [stamp]
+  variables: {SHIPWAY_REUSE: tree}
+  script: ['cat out/stamp.txt >> ${tested}']
+`,
+  );
+  git(artifactProject, 'add', '-A');
+  git(artifactProject, 'commit', '--quiet', '-m', 'one');
+
+  it('a job that declares it runs again when the artifacts it needs differ, though the tree is the same', async () => {
+    const check = async (content: string, ref: string) => {
+      writeFileSync(stamp, content);
+      const { record } = await execute({}, { repository: artifactProject, ref });
+      return record.jobs.find((job) => job.name === 'check')?.reused?.ref;
+    };
+    expect(await check('first\n', 'dev')).toBeUndefined();
+    expect(await check('first\n', 'stage')).toBe('dev');
+    expect(await check('second\n', 'prod')).toBeUndefined();
+    expect(readFileSync(tested, 'utf8')).toBe('first\nsecond\n');
+  }, 60_000);
+});

@@ -14,6 +14,7 @@ const base = {
   ]),
   workspace: '/runs/1-dev/work',
   runtime: 'node v20.19.0 linux-x64',
+  artifacts: 'e'.repeat(64),
 };
 
 describe('resultKey', () => {
@@ -32,7 +33,7 @@ describe('resultKey', () => {
     expect(resultKey(other)).toBe(resultKey(base));
   });
 
-  it('changes with the tree, the job, its definition, any other variable, and the runtime', () => {
+  it('changes with the tree, the job, its definition, any other variable, the runtime and the artifacts it receives', () => {
     const key = resultKey(base);
     expect(resultKey({ ...base, tree: 'b'.repeat(40) })).not.toBe(key);
     expect(resultKey({ ...base, job: 'test' })).not.toBe(key);
@@ -42,5 +43,6 @@ describe('resultKey', () => {
     );
     expect(resultKey({ ...base, variables: new Map([...base.variables, ['IMAGE', 'app:dev']]) })).not.toBe(key);
     expect(resultKey({ ...base, runtime: 'node v22.0.0 linux-x64' })).not.toBe(key);
+    expect(resultKey({ ...base, artifacts: 'f'.repeat(64) })).not.toBe(key);
   });
 });

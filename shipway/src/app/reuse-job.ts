@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GitCheckout } from '../adapters/git/git-checkout.js';
 import { REUSE_VARIABLE, reusesTreeResult } from '../core/pipeline/job-intent.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
@@ -58,8 +58,32 @@ export async function reusableResult(
     variables: jobVariables(job, context),
     workspace: context.workspace,
     runtime: `node ${process.version} ${process.platform}-${process.arch}`,
+    artifacts: artifactsDigest(context.artifacts),
   });
   return { store, key, found: findResult(store.results, key) };
+}
+
+/**
+ * The artifacts a job receives are inputs too: a job that tests what another built must not
+ * reuse its result when that build's output differs, though the tree is the same.
+ */
+function artifactsDigest(sources: JobContext['artifacts']): string {
+  const hash = createHash('sha256');
+  for (const [name, stored] of sources) {
+    hash.update(`job ${JSON.stringify(name)}\n`);
+    for (const entry of [...stored.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+      hash.update(`${entry.type} ${JSON.stringify(entry.path)} `);
+      if (entry.type === 'file')
+        hash.update(
+          createHash('sha256')
+            .update(readFileSync(join(stored.dir, entry.path)))
+            .digest('hex'),
+        );
+      else if (entry.type === 'symlink') hash.update(JSON.stringify(entry.target));
+      hash.update('\n');
+    }
+  }
+  return hash.digest('hex');
 }
 
 /** The reused job's log says whose result it is and how to run it again; nothing runs. */

@@ -19,6 +19,8 @@ export interface ResultInputs {
   readonly workspace: string;
   /** The runtime the job's shell starts from (Node's version and the platform). */
   readonly runtime: string;
+  /** A digest of the artifacts the job receives from the jobs it needs (their files' contents). */
+  readonly artifacts: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function resultKey(inputs: ResultInputs): string {
     definition: inputs.definition,
     variables,
     runtime: inputs.runtime,
+    artifacts: inputs.artifacts,
   });
   return createHash('sha256').update(text).digest('hex');
 }
