@@ -15,6 +15,7 @@ const base = {
   workspace: '/runs/1-dev/work',
   runtime: 'node v20.19.0 linux-x64',
   artifacts: 'e'.repeat(64),
+  declared: new Set<string>(),
 };
 
 describe('resultKey', () => {
@@ -44,5 +45,16 @@ describe('resultKey', () => {
     expect(resultKey({ ...base, variables: new Map([...base.variables, ['IMAGE', 'app:dev']]) })).not.toBe(key);
     expect(resultKey({ ...base, runtime: 'node v22.0.0 linux-x64' })).not.toBe(key);
     expect(resultKey({ ...base, artifacts: 'f'.repeat(64) })).not.toBe(key);
+  });
+
+  it('a variable named CI_… that the project or the job sets itself counts; a predefined one does not', () => {
+    const target = (value: string, declared: boolean) =>
+      resultKey({
+        ...base,
+        variables: new Map([...base.variables, ['CI_DEPLOY_TARGET', value]]),
+        declared: new Set(declared ? ['CI_DEPLOY_TARGET'] : []),
+      });
+    expect(target('eu', true)).not.toBe(target('us', true));
+    expect(target('eu', false)).toBe(target('us', false));
   });
 });

@@ -137,13 +137,14 @@ class Jobs {
       jobId: this.jobId,
       signal: options.signal,
     };
-    const reuse = options.reuse === false ? undefined : await reusableResult(job, context, this.reuse);
+    const warn = (text: string) => run.context.progress(`${run.ref}: ${job.name}: ${text}`);
+    const reuse = await reusableResult(job, context, this.reuse, { lookup: options.reuse !== false, warn });
     const result = reuse?.found !== undefined ? replayResult(reuse.found, context) : await runJob(job, context);
     this.dotenv.set(job.name, result.dotenv);
     if (result.artifacts !== undefined) this.artifacts.set(job.name, result.artifacts);
     const status = options.signal?.aborted ? 'canceled' : result.exitCode === 0 ? 'success' : 'failed';
     if (reuse !== undefined && reuse.found === undefined && status === 'success')
-      keepReusable(reuse, { job: job.name, pipeline: run.id, ref: run.ref, sha: run.sha, ...result });
+      keepReusable(reuse, { job: job.name, pipeline: run.id, ref: run.ref, sha: run.sha, ...result }, warn);
     const entry = this.record.jobs.find((candidate) => candidate.name === job.name);
     if (entry !== undefined && reuse?.found !== undefined)
       entry.reused = { pipeline: reuse.found.pipeline, ref: reuse.found.ref };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { placeTree } from '../adapters/files/place-tree.js';
@@ -66,6 +66,13 @@ export function findResult(results: string, key: string): KeptResult | undefined
     }
     artifacts = { dir: root, entries: parsed.artifacts };
   }
+  // Used now: the pruning below throws away the results used least recently.
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // Only the order of pruning depends on it.
+  }
   const { job, pipeline, ref, sha, at } = parsed;
   return { job, pipeline, ref, sha, at, dotenv: new Map(Object.entries(parsed.dotenv)), artifacts };
 }
@@ -97,14 +104,18 @@ export function keepResult(results: string, key: string, result: Omit<KeptResult
   pruneResults(results, KEEP);
 }
 
-/** How many results a project keeps: enough for every job of a few releases' pipelines. */
+/** How many results a project keeps: enough for every reusable job of a few releases' pipelines. */
 const KEEP = 50;
 
-/** Throws away all but the `keep` newest results (by when they were kept), so the store stays bounded. */
+/**
+ * Throws away all but the `keep` results kept or used most recently, so the store stays bounded,
+ * and any half-written `.tmp-*` of a keep that died more than an hour ago.
+ */
 export function pruneResults(results: string, keep: number): void {
-  const kept = readdirSync(results, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-    .map((entry) => ({ name: entry.name, at: statSync(join(results, entry.name)).mtimeMs }))
-    .sort((a, b) => b.at - a.at);
-  for (const old of kept.slice(keep)) discardTree(join(results, old.name));
+  const entries = readdirSync(results, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => ({ name: entry.name, at: statSync(join(results, entry.name)).mtimeMs }));
+  const kept = entries.filter((entry) => !entry.name.startsWith('.')).sort((a, b) => b.at - a.at);
+  const abandoned = entries.filter((entry) => entry.name.startsWith('.tmp-') && entry.at < Date.now() - 3_600_000);
+  for (const old of [...kept.slice(keep), ...abandoned]) discardTree(join(results, old.name));
 }

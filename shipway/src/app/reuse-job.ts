@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { placeTree } from '../adapters/files/place-tree.js';
 import { GitCheckout } from '../adapters/git/git-checkout.js';
-import { REUSE_VARIABLE, reusesTreeResult } from '../core/pipeline/job-intent.js';
+import { isCiMap } from '../core/pipeline/ci-yaml.js';
+import { REUSE_VARIABLE } from '../core/pipeline/job-intent.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
 import { resultKey } from '../core/runner/result-key.js';
+import { SHIPWAY_VERSION } from '../version.js';
+import { artifactDir, type StoredArtifacts } from './job-artifacts.js';
 import { findResult, type KeptResult, keepResult } from './job-results.js';
 import { type JobContext, type JobResult, jobVariables } from './run-job.js';
 
@@ -37,35 +41,71 @@ export function reuseStore(results: string, workspace: string, sha: string, pinn
   };
 }
 
-/** A job that declares SHIPWAY_REUSE: tree, its key, and the result kept under it if any. */
+/** A job whose variables say SHIPWAY_REUSE: tree, its key, and the result kept under it if any. */
 export interface Reusable {
   readonly store: ReuseStore;
   readonly key: string;
   readonly found: KeptResult | undefined;
 }
 
-/** undefined for a job that does not declare SHIPWAY_REUSE: tree (it always runs). */
+/**
+ * The host environment variables a job's tools read that change what they do: the programs on
+ * PATH, Node's options, the locale and the time zone. The rest of the shell's environment
+ * (HOME, TERM, SSH_AUTH_SOCK, …) is not part of the key; the help and the README say so.
+ */
+const HOST_KEYED = /^(PATH|LANG|LC_[A-Z]+|TZ|NODE_[A-Z_]+)$/;
+
+/**
+ * Whether the job may reuse a result, and which. The job's final variables decide (a rule's, or a
+ * project variable `SHIPWAY_REUSE: ""`, overrides the job's own, as in GitLab). With `lookup`
+ * false (--no-reuse) nothing is found, but the key is still computed, so the success replaces a
+ * kept result. Anything that fails while computing the key only means the job runs.
+ */
 export async function reusableResult(
   job: PlannedJob,
   context: JobContext,
   store: ReuseStore,
+  options: { lookup: boolean; warn: (text: string) => void },
 ): Promise<Reusable | undefined> {
-  if (!reusesTreeResult(job)) return undefined;
-  const key = resultKey({
-    tree: await store.tree(),
-    job: job.name,
-    definition: job.definition,
-    variables: jobVariables(job, context),
-    workspace: context.workspace,
-    runtime: `node ${process.version} ${process.platform}-${process.arch}`,
-    artifacts: artifactsDigest(context.artifacts),
-  });
-  return { store, key, found: findResult(store.results, key) };
+  const variables = jobVariables(job, context);
+  if (variables.get(REUSE_VARIABLE)?.trim() !== 'tree') return undefined;
+  try {
+    const definitionNames = isCiMap(job.definition.variables) ? Object.keys(job.definition.variables) : [];
+    const host = Object.entries(context.hostEnv).filter(([name]) => HOST_KEYED.test(name));
+    const key = resultKey({
+      tree: await store.tree(),
+      job: job.name,
+      definition: job.definition,
+      variables,
+      declared: new Set([...definitionNames, ...context.inherited.keys(), ...context.outside.keys()]),
+      workspace: context.workspace,
+      runtime: `shipway ${SHIPWAY_VERSION} node ${process.version} ${process.platform}-${process.arch} ${JSON.stringify(host)}`,
+      artifacts: artifactsDigest(context.artifacts),
+    });
+    return { store, key, found: options.lookup ? findResult(store.results, key) : undefined };
+  } catch (error) {
+    options.warn(`${REUSE_VARIABLE}: no result key (${(error as Error).message}); the job runs`);
+    return undefined;
+  }
+}
+
+/** A file's SHA-256, read in chunks (an artifact may be larger than one Buffer). */
+function fileDigest(path: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024);
+  const fd = openSync(path, 'r');
+  try {
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /**
  * The artifacts a job receives are inputs too: a job that tests what another built must not
- * reuse its result when that build's output differs, though the tree is the same.
+ * reuse its result when that build's output differs, though the tree is the same. Each file's
+ * content and mode count (an executable bit decides whether `./tool` runs).
  */
 function artifactsDigest(sources: JobContext['artifacts']): string {
   const hash = createHash('sha256');
@@ -73,12 +113,7 @@ function artifactsDigest(sources: JobContext['artifacts']): string {
     hash.update(`job ${JSON.stringify(name)}\n`);
     for (const entry of [...stored.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       hash.update(`${entry.type} ${JSON.stringify(entry.path)} `);
-      if (entry.type === 'file')
-        hash.update(
-          createHash('sha256')
-            .update(readFileSync(join(stored.dir, entry.path)))
-            .digest('hex'),
-        );
+      if (entry.type === 'file') hash.update(`${entry.mode.toString(8)} ${fileDigest(join(stored.dir, entry.path))}`);
       else if (entry.type === 'symlink') hash.update(JSON.stringify(entry.target));
       hash.update('\n');
     }
@@ -86,29 +121,39 @@ function artifactsDigest(sources: JobContext['artifacts']): string {
   return hash.digest('hex');
 }
 
-/** The reused job's log says whose result it is and how to run it again; nothing runs. */
+/**
+ * The reused job's log says whose result it is and how to run it again; nothing runs. Its
+ * artifacts are copied into this pipeline's own directory, so that a later job of the pipeline
+ * never reads the store, which another keep may prune or replace meanwhile.
+ */
 export function replayResult(found: KeptResult, context: JobContext): JobResult {
-  const files = found.artifacts?.entries.length ?? 0;
+  let artifacts: StoredArtifacts | undefined;
+  if (found.artifacts !== undefined) {
+    const dir = artifactDir(context.runDir, context.jobId);
+    mkdirSync(dir, { recursive: true });
+    placeTree(found.artifacts.dir, dir, found.artifacts.entries, 'copy');
+    artifacts = { dir, entries: found.artifacts.entries };
+  }
   mkdirSync(dirname(context.logFile), { recursive: true });
   writeFileSync(
     context.logFile,
     [
       `Reusing the result of ${found.job} from pipeline #${found.pipeline} (${found.ref}, ${found.sha.slice(0, 12)}, ${found.at}):`,
-      `the job declares ${REUSE_VARIABLE}: tree, and its tree, definition and variables are the same.`,
-      'Run `shipway run --no-reuse` to run it again.',
-      ...(found.artifacts === undefined ? [] : [`${files} artifact files and directories kept from it`]),
+      `its variables say ${REUSE_VARIABLE}: tree, and its files, definition, variables and the artifacts it receives are the same.`,
+      'Run `shipway run --no-reuse` to run it again (its success then replaces this result).',
+      ...(artifacts === undefined ? [] : [`${artifacts.entries.length} artifact files and directories kept from it`]),
       'Job succeeded',
       '',
     ].join('\n'),
   );
-  return { exitCode: 0, dotenv: found.dotenv, artifacts: found.artifacts };
+  return { exitCode: 0, dotenv: found.dotenv, artifacts };
 }
 
-/** Keeps a job's success for later pipelines; a failure to keep it only costs a rerun. */
-export function keepReusable(reuse: Reusable, result: Omit<KeptResult, 'at'>): void {
+/** Keeps a job's success for later pipelines; a failure to keep it only costs a rerun, and is said. */
+export function keepReusable(reuse: Reusable, result: Omit<KeptResult, 'at'>, warn: (text: string) => void): void {
   try {
     keepResult(reuse.store.results, reuse.key, result);
-  } catch {
-    // The next pipeline runs the job instead.
+  } catch (error) {
+    warn(`${REUSE_VARIABLE}: its result was not kept (${(error as Error).message}); the next pipeline runs it`);
   }
 }

@@ -35,10 +35,12 @@ A job whose image is shipway's tool image (…/shipway:<tag>) finds this shipway
 A job that declares \`SHIPWAY_REUSE: tree\` (a variable GitLab ignores) promises that its result
 depends only on the commit's files (not counting the image pins promotions write in each
 overlay's kustomization.yaml), its definition and its variables (not on the branch, the pipeline
-or the job id). Once it succeeds, a later pipeline with the same files, job and variables reuses
-that success and its artifacts instead of running it (stage and prod would test the code dev
-already tested): the job shows "reused", and its log names the pipeline it came from. --no-reuse
-runs every job.
+or the job id). Once it succeeds, a later pipeline with the same files, job, variables and
+received artifacts (and the same PATH, NODE_*, locale and TZ; nothing else of this shell counts)
+reuses that success and its artifacts instead of running it (stage and prod would test the code
+dev already tested): the job shows "reused", and its log names the pipeline it came from. A rule
+or project variable SHIPWAY_REUSE="" turns it off; --no-reuse runs every job and keeps the new
+results.
 
 Manual jobs wait: --approve names the ones to run, --yes runs every manual job on the way forward
 (deploy-prod, promote-prod) but never one that rolls back (rollback-prod: name it with --approve).

@@ -15,9 +15,11 @@ export interface ResultInputs {
   readonly definition: CiValue;
   /** The job's variables as its shell gets them (file, rules, dotenv of its needs, outside). */
   readonly variables: ReadonlyMap<string, string>;
+  /** Names set by the job's own variables, dotenv reports or outside variables: kept even if named CI_…. */
+  readonly declared: ReadonlySet<string>;
   /** The pipeline's checkout: a variable naming it (CI_PROJECT_DIR/.npm) is the same in every pipeline. */
   readonly workspace: string;
-  /** The runtime the job's shell starts from (Node's version and the platform). */
+  /** The runtime the job's shell starts from: shipway's and Node's versions, the platform, PATH and the like. */
   readonly runtime: string;
   /** A digest of the artifacts the job receives from the jobs it needs (their files' contents). */
   readonly artifacts: string;
@@ -27,7 +29,7 @@ export interface ResultInputs {
  * GitLab's predefined variables differ between pipelines of one commit (the ref, the pipeline and
  * job ids, the manual flag) and are left out: a job that reads them to decide what it does must
  * not declare SHIPWAY_REUSE. Variables whose value only mentions them (IMAGE: app:$CI_COMMIT_SHA)
- * are kept, expanded.
+ * are kept, expanded, and so is a variable of that name that the project or the job sets itself.
  */
 const PER_PIPELINE = /^(CI|GITLAB)_|^(CHAT_CHANNEL|CHAT_INPUT|CHAT_USER_ID|TRIGGER_PAYLOAD)$/;
 
@@ -44,7 +46,7 @@ function canonical(value: unknown): string {
 /** The key a reusable result is stored under: a SHA-256 of everything in ResultInputs. */
 export function resultKey(inputs: ResultInputs): string {
   const variables = [...inputs.variables]
-    .filter(([name]) => !PER_PIPELINE.test(name))
+    .filter(([name]) => !PER_PIPELINE.test(name) || inputs.declared.has(name))
     .map(([name, value]): [string, string] => [name, value.split(inputs.workspace).join('$CI_PROJECT_DIR')])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const text = canonical({
