@@ -72,5 +72,7 @@ function stopGroupOn(child: ChildProcess, signal: AbortSignal | undefined): () =
   return () => {
     signal.removeEventListener('abort', onAbort);
     if (kill !== undefined) clearTimeout(kill);
+    // The leader is gone: whatever of its group ignored SIGTERM goes now.
+    if (signal.aborted) group('SIGKILL');
   };
 }
