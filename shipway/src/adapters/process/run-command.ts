@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { signalGroup } from './signal-group.js';
 
 export interface CommandResult {
   readonly code: number;
@@ -56,16 +57,9 @@ function stopGroupOn(child: ChildProcess, signal: AbortSignal | undefined): () =
   if (signal === undefined || child.pid === undefined) return () => {};
   const pid = child.pid;
   let kill: NodeJS.Timeout | undefined;
-  const group = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, name);
-    } catch {
-      // Already gone.
-    }
-  };
   const onAbort = () => {
-    group('SIGTERM');
-    kill = setTimeout(() => group('SIGKILL'), 5000);
+    signalGroup(pid, 'SIGTERM');
+    kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), 5000);
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
@@ -73,6 +67,6 @@ function stopGroupOn(child: ChildProcess, signal: AbortSignal | undefined): () =
     signal.removeEventListener('abort', onAbort);
     if (kill !== undefined) clearTimeout(kill);
     // The leader is gone: whatever of its group ignored SIGTERM goes now.
-    if (signal.aborted) group('SIGKILL');
+    if (signal.aborted) signalGroup(pid, 'SIGKILL');
   };
 }

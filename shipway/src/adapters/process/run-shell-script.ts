@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { signalGroup } from './signal-group.js';
 
 export interface ShellScriptOptions {
   readonly cwd: string;
@@ -35,9 +36,7 @@ export function runShellScript(options: ShellScriptOptions): Promise<number> {
     child.stdout?.pipe(options.log, { end: false });
     child.stderr?.pipe(options.log, { end: false });
     // A cancelled job stops with everything it started (its own process group).
-    const cancel = () => {
-      if (child.pid !== undefined && child.pid > 0) process.kill(-child.pid, 'SIGTERM');
-    };
+    const cancel = () => signalGroup(child.pid ?? 0, 'SIGTERM');
     options.signal?.addEventListener('abort', cancel, { once: true });
     child.once('error', reject);
     child.once('close', (code, signal) => {

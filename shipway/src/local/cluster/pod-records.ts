@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { processStat, sameProcessRunning } from '../../adapters/process/process-stat.js';
+import { signalGroup } from '../../adapters/process/signal-group.js';
 
 const recordSchema = z.object({
   pod: z.string(),
@@ -19,17 +20,6 @@ function readRecord(path: string): PodProcessRecord | undefined {
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Signals a whole process group; false when it is gone already. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  if (!Number.isInteger(pid) || pid <= 1) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
   }
 }
 

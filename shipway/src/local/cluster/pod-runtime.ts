@@ -7,13 +7,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { writeAtomically } from '../../adapters/fs/write-atomically.js';
 import { type PulledImage, pullAndUnpack } from '../../adapters/image/unpack-image.js';
+import { signalGroup } from '../../adapters/process/signal-group.js';
 import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import { parseImageRef } from '../../core/image-ref.js';
 import { locate } from '../../core/oci/normalize-reference.js';
 import type { ContainerEnv } from '../../core/pod/container-env.js';
 import type { Container } from '../../core/pod/pod-template.js';
 import { planLaunch } from './container-launch.js';
-import { PodProcessRecords, signalGroup } from './pod-records.js';
+import { PodProcessRecords } from './pod-records.js';
 
 export interface Probe {
   readonly path: string;
