@@ -7,7 +7,7 @@ import type { AppContext } from './context.js';
 import type { StoredArtifacts } from './job-artifacts.js';
 import { maskedOutside } from './outside-variables.js';
 import type { recordPipeline } from './pipeline-record-file.js';
-import type { PipelineRecord, RunPipelineOptions } from './pipeline-run-model.js';
+import type { JobRecord, PipelineRecord, RunPipelineOptions } from './pipeline-run-model.js';
 import { keepReusable, type ReuseStore, replayResult, reusableResult, reuseStore } from './reuse-job.js';
 import { hostEnvironment, type JobContext, runJob } from './run-job.js';
 
@@ -145,19 +145,18 @@ class Jobs {
     const status = options.signal?.aborted ? 'canceled' : result.exitCode === 0 ? 'success' : 'failed';
     if (reuse !== undefined && reuse.found === undefined && status === 'success')
       keepReusable(reuse, { job: job.name, pipeline: run.id, ref: run.ref, sha: run.sha, ...result }, warn);
-    const entry = this.record.jobs.find((candidate) => candidate.name === job.name);
-    if (entry !== undefined && reuse?.found !== undefined)
-      entry.reused = { pipeline: reuse.found.pipeline, ref: reuse.found.ref };
-    this.set(job, status, Date.now() - started);
+    const reused = reuse?.found === undefined ? undefined : { pipeline: reuse.found.pipeline, ref: reuse.found.ref };
+    this.set(job, status, Date.now() - started, reused);
   }
 
-  private set(job: PlannedJob, status: JobState['status'], ms: number | null): void {
+  private set(job: PlannedJob, status: JobState['status'], ms: number | null, reused?: JobRecord['reused']): void {
     const entry = this.record.jobs.find((candidate) => candidate.name === job.name);
     if (entry === undefined) return;
     entry.status = status;
     entry.ms = ms;
+    if (reused !== undefined) entry.reused = reused;
     this.run.recorder.job(job.name, status);
-    const reused = entry.reused === undefined ? {} : { reused: entry.reused };
-    this.options.onEvent?.({ kind: 'job', ref: this.run.ref, job: job.name, status, ms, log: entry.log, ...reused });
+    const from = entry.reused === undefined ? {} : { reused: entry.reused };
+    this.options.onEvent?.({ kind: 'job', ref: this.run.ref, job: job.name, status, ms, log: entry.log, ...from });
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { placeTree } from '../adapters/files/place-tree.js';
 import { selectFiles } from '../adapters/files/select-files.js';
-import { realParents, walkTree } from '../adapters/files/walk-tree.js';
+import { realParents, treeBelow } from '../adapters/files/walk-tree.js';
 import { isCiMap } from '../core/pipeline/ci-yaml.js';
 import { expandVariables } from '../core/pipeline/predefined-variables.js';
 import { type CacheSpec, insideProject, keptAfter, splitPattern } from '../core/runner/file-selection.js';
@@ -55,7 +55,7 @@ function readManifest(dir: string): Manifest | undefined {
   }
 }
 
-const filesOf = (dir: string) => walkTree(join(dir, 'files'), '').filter((entry) => entry.path !== '');
+const filesOf = (dir: string) => treeBelow(join(dir, 'files'));
 
 /**
  * Restores the caches the job pulls, the first key (then `fallback_keys`) that has an entry.

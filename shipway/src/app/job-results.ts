@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync,
 import { join } from 'node:path';
 import { z } from 'zod';
 import { placeTree } from '../adapters/files/place-tree.js';
-import { walkTree } from '../adapters/files/walk-tree.js';
+import { treeBelow } from '../adapters/files/walk-tree.js';
 import { sameTree } from '../core/runner/tree-entry.js';
 import { discardTree } from './discard-tree.js';
 import type { StoredArtifacts } from './job-artifacts.js';
@@ -59,8 +59,7 @@ export function findResult(results: string, key: string): KeptResult | undefined
   let artifacts: StoredArtifacts | undefined;
   if (parsed.artifacts !== null) {
     const root = join(dir, ARTIFACTS);
-    const found = walkTree(root, '').filter((item) => item.path !== '');
-    if (!sameTree(found, parsed.artifacts)) {
+    if (!sameTree(treeBelow(root), parsed.artifacts)) {
       discardTree(dir);
       return undefined;
     }
@@ -86,7 +85,7 @@ export function keepResult(results: string, key: string, result: Omit<KeptResult
     mkdirSync(join(temporary, ARTIFACTS));
     placeTree(result.artifacts.dir, join(temporary, ARTIFACTS), result.artifacts.entries, 'copy');
     // What was written: a copy has its own modification times.
-    entries = walkTree(join(temporary, ARTIFACTS), '').filter((item) => item.path !== '');
+    entries = treeBelow(join(temporary, ARTIFACTS));
   }
   const file: z.infer<typeof resultFile> = {
     version: 1,

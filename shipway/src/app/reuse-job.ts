@@ -7,6 +7,7 @@ import { isCiMap } from '../core/pipeline/ci-yaml.js';
 import { REUSE_VARIABLE } from '../core/pipeline/job-intent.js';
 import type { PlannedJob } from '../core/pipeline/plan-pipeline.js';
 import { resultKey } from '../core/runner/result-key.js';
+import { parentsFirst } from '../core/runner/tree-entry.js';
 import { SHIPWAY_VERSION } from '../version.js';
 import { artifactDir, type StoredArtifacts } from './job-artifacts.js';
 import { findResult, type KeptResult, keepResult } from './job-results.js';
@@ -111,7 +112,7 @@ function artifactsDigest(sources: JobContext['artifacts']): string {
   const hash = createHash('sha256');
   for (const [name, stored] of sources) {
     hash.update(`job ${JSON.stringify(name)}\n`);
-    for (const entry of [...stored.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const entry of parentsFirst(stored.entries)) {
       hash.update(`${entry.type} ${JSON.stringify(entry.path)} `);
       if (entry.type === 'file') hash.update(`${entry.mode.toString(8)} ${fileDigest(join(stored.dir, entry.path))}`);
       else if (entry.type === 'symlink') hash.update(JSON.stringify(entry.target));

@@ -43,6 +43,11 @@ export function walkTree(root: string, relative: string, skip: (path: string) =>
   return out;
 }
 
+/** Everything below `root` (not `root` itself), as walkTree lists it: a stored tree's entries. */
+export function treeBelow(root: string): TreeEntry[] {
+  return walkTree(root, '').filter((entry) => entry.path !== '');
+}
+
 /**
  * Whether every directory above `relative` (below `root`) is a real directory: a path reached
  * through a symlink may lead anywhere on the host.

@@ -55,13 +55,9 @@ function startsEnvironment(environment: CiValue | undefined): boolean {
  * The job variable that says the job's result depends only on the commit's tree and the job's
  * definition and variables (core/runner/result-key.ts): `SHIPWAY_REUSE: tree` lets `shipway run`
  * reuse an earlier pipeline's successful result instead of running it again. GitLab ignores it.
+ * `shipway run` reads the job's final value (app/reuse-job.ts); lint reads what the job declares.
  */
 export const REUSE_VARIABLE = 'SHIPWAY_REUSE';
-
-/** A job whose result `shipway run` may reuse: it declares SHIPWAY_REUSE=tree. */
-export function reusesTreeResult(job: IntentJob): boolean {
-  return declaredReuse(job) === 'tree';
-}
 
 /** SHIPWAY_REUSE as the job declares it (undefined when it does not). */
 export const declaredReuse = (job: IntentJob) => declaredVariable(job, REUSE_VARIABLE);

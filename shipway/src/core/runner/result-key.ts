@@ -9,7 +9,7 @@ import type { CiValue } from '../pipeline/ci-yaml.js';
  * release carry the same tree and would otherwise build and test it three times.
  */
 export interface ResultInputs {
-  /** `git rev-parse <sha>^{tree}`: two commits with the same files have the same tree. */
+  /** A digest of the commit's files (`git ls-tree -r`), less the image pins promotions write (app/reuse-job.ts). */
   readonly tree: string;
   readonly job: string;
   readonly definition: CiValue;
@@ -21,7 +21,7 @@ export interface ResultInputs {
   readonly workspace: string;
   /** The runtime the job's shell starts from: shipway's and Node's versions, the platform, PATH and the like. */
   readonly runtime: string;
-  /** A digest of the artifacts the job receives from the jobs it needs (their files' contents). */
+  /** A digest of the artifacts the job receives from the jobs it needs (their files' contents and modes). */
   readonly artifacts: string;
 }
 
