@@ -2,14 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/app/context.js';
-import { executePipeline, logName } from '../src/app/execute-pipeline.js';
-import { recordPipeline } from '../src/app/pipeline-record-file.js';
-import type { PipelineRecord, RunEvent, RunPipelineOptions } from '../src/app/pipeline-run-model.js';
-import { repositorySources } from '../src/app/repository-sources.js';
-import { loadCiConfig } from '../src/core/pipeline/load-ci-config.js';
-import { planPipeline } from '../src/core/pipeline/plan-pipeline.js';
+import { logName } from '../src/app/execute-pipeline.js';
+import type { PipelineRecord, RunPipelineOptions } from '../src/app/pipeline-run-model.js';
 import { git } from './support/git-fixture.js';
+import { executeFixture, type FixturePipeline } from './support/pipeline-fixture.js';
 
 // The job loop of `shipway run` (app/execute-pipeline.ts) on a real clone with real shell jobs,
 // without the local stack: manual jobs (GitLab: `when: manual`, docs/ci/jobs/job_control.md),
@@ -41,68 +37,22 @@ writeFileSync(join(project, '.gitlab-ci.yml'), CI);
 git(project, 'add', '-A');
 git(project, 'commit', '--quiet', '-m', 'initial');
 
-let runs = 0;
+/** The last pipeline's directory: its logs and pipeline.json. */
+let last = '';
 async function execute(
   options: Partial<RunPipelineOptions>,
-  from: {
-    repository?: string;
-    ref?: string;
-    outside?: Map<string, string>;
-    checkout?: string;
-    prepare?: (workspace: string) => void;
-  } = {},
-): Promise<{ record: PipelineRecord; events: RunEvent[] }> {
-  runs += 1;
-  const dir = join(root, 'runs', String(runs));
-  const workspace = join(dir, 'work');
-  git(root, 'clone', '--quiet', from.repository ?? project, workspace);
-  const ref = from.ref ?? 'main';
-  if (from.checkout !== undefined) git(workspace, 'checkout', '--quiet', from.checkout);
-  const sha = git(workspace, 'rev-parse', 'HEAD').trim();
-  from.prepare?.(workspace);
-  const sources = repositorySources(workspace);
-  const trigger = {
-    branch: ref,
-    source: 'push' as const,
-    defaultBranch: 'main',
-    sha,
-    message: 'initial',
-    projectPath: 'local/project',
-    projectDir: workspace,
-  };
-  const plan = planPipeline({ config: loadCiConfig(sources, '.gitlab-ci.yml'), trigger, files: sources.files });
-  expect(plan.created).toBe(true);
-  const jobs = plan.stages.flatMap((stage) => stage.jobs);
-  const record: PipelineRecord = {
-    ...{ id: runs, ref, sha, created: true, reason: null, status: 'running', ms: 0 },
-    jobs: jobs.map((job) => ({
-      name: job.name,
-      stage: job.stage,
-      status: 'created',
-      ms: null,
-      log: join(dir, logName(job.name)),
-    })),
-  };
-  const events: RunEvent[] = [];
-  const context: AppContext = { cwd: project, env: process.env, progress: () => {} };
-  await executePipeline(
-    plan,
-    record,
-    { file: '.gitlab-ci.yml', refs: [ref], approve: [], yes: false, ...options, onEvent: (e) => events.push(e) },
+  from: Partial<Omit<FixturePipeline, 'root' | 'caches' | 'pinned'>> = {},
+) {
+  const run = await executeFixture(
     {
-      context,
-      outside: from.outside ?? new Map(),
-      ref,
-      caches: join(root, 'caches'),
+      ...{ root, repository: project, ref: 'main', caches: join(root, 'caches') },
       pinned: ['deployment/stage/kustomization.yaml'],
-      id: runs,
-      dir,
-      workspace,
-      sha,
-      recorder: recordPipeline(dir, record, Date.now()),
+      ...from,
     },
+    options,
   );
-  return { record, events };
+  last = run.dir;
+  return run;
 }
 
 const statuses = (record: PipelineRecord) => Object.fromEntries(record.jobs.map((job) => [job.name, job.status]));
@@ -111,10 +61,10 @@ describe('executePipeline', () => {
   it('--yes runs the manual deploy with the dotenv of build, and leaves the rollback waiting', async () => {
     const { record, events } = await execute({ yes: true });
     expect(statuses(record)).toEqual({ build: 'success', deploy: 'success', rollback: 'manual' });
-    expect(readFileSync(join(root, 'runs', String(runs), logName('deploy')), 'utf8')).toContain('deploying v1');
+    expect(readFileSync(join(last, logName('deploy')), 'utf8')).toContain('deploying v1');
     const order = events.flatMap((event) => (event.kind === 'job' ? [`${event.job}:${event.status}`] : []));
     expect(order).toEqual(['build:running', 'build:success', 'deploy:running', 'deploy:success', 'rollback:manual']);
-    const file = JSON.parse(readFileSync(join(root, 'runs', String(runs), 'pipeline.json'), 'utf8'));
+    const file = JSON.parse(readFileSync(join(last, 'pipeline.json'), 'utf8'));
     expect(file.jobs.map((job: { status: string }) => job.status)).toEqual(['success', 'success', 'manual']);
   }, 60_000);
 
@@ -136,15 +86,15 @@ describe('executePipeline', () => {
       { prepare: (workspace) => writeFileSync(join(workspace, '.git/index.lock'), '') },
     );
     expect(statuses(record)).toEqual({ build: 'failed', deploy: 'skipped', rollback: 'skipped' });
-    const log = readFileSync(join(root, 'runs', String(runs), logName('build')), 'utf8');
+    const log = readFileSync(join(last, logName('build')), 'utf8');
     expect(log).toMatch(/^ERROR: Job failed: getting the sources failed: git checkout .*index\.lock/m);
-    expect(existsSync(join(root, 'runs', String(runs), 'work', 'build.env'))).toBe(false);
+    expect(existsSync(join(last, 'work', 'build.env'))).toBe(false);
   }, 60_000);
 
   it('--approve names a rollback that --yes would not run', async () => {
     const { record } = await execute({ yes: true, approve: ['rollback'] });
     expect(statuses(record)).toEqual({ build: 'success', deploy: 'success', rollback: 'success' });
-    expect(readFileSync(join(root, 'runs', String(runs), logName('rollback')), 'utf8')).toContain('rolling back');
+    expect(readFileSync(join(last, logName('rollback')), 'utf8')).toContain('rolling back');
   }, 60_000);
 });
 
@@ -187,7 +137,7 @@ deploy:
   git(reuseProject, 'commit', '--quiet', '-m', 'one');
 
   const runLines = () => readFileSync(ran, 'utf8').trim().split('\n');
-  const log = (job: string) => readFileSync(join(root, 'runs', String(runs), logName(job)), 'utf8');
+  const log = (job: string) => readFileSync(join(last, logName(job)), 'utf8');
   const reuse = (options: Partial<RunPipelineOptions>, ref: string, checkout?: string) =>
     execute({ yes: true, ...options }, { repository: reuseProject, ref, ...(checkout ? { checkout } : {}) });
   const jobOf = (record: PipelineRecord, name: string) => record.jobs.find((job) => job.name === name);
@@ -206,7 +156,7 @@ deploy:
     expect(log('deploy')).toContain('deploying v-one');
     const event = stage.events.find((e) => e.kind === 'job' && e.job === 'build' && e.status === 'success');
     expect(event).toMatchObject({ reused: { pipeline: dev.record.id, ref: 'dev' } });
-    const file = JSON.parse(readFileSync(join(root, 'runs', String(runs), 'pipeline.json'), 'utf8'));
+    const file = JSON.parse(readFileSync(join(last, 'pipeline.json'), 'utf8'));
     expect(file.jobs[0]).toMatchObject({ name: 'build', status: 'success', reused: { ref: 'dev' } });
   }, 60_000);
 

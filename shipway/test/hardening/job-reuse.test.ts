@@ -1,15 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/app/context.js';
-import { executePipeline, logName } from '../../src/app/execute-pipeline.js';
-import { recordPipeline } from '../../src/app/pipeline-record-file.js';
 import type { PipelineRecord, RunPipelineOptions } from '../../src/app/pipeline-run-model.js';
-import { repositorySources } from '../../src/app/repository-sources.js';
-import { loadCiConfig } from '../../src/core/pipeline/load-ci-config.js';
-import { planPipeline } from '../../src/core/pipeline/plan-pipeline.js';
 import { git } from '../support/git-fixture.js';
+import { executeFixture, type FixturePipeline } from '../support/pipeline-fixture.js';
 
 // SHIPWAY_REUSE: tree against what could make it reuse a result it must not (app/reuse-job.ts,
 // app/job-results.ts, core/runner/result-key.ts, app/execute-pipeline.ts). Each of these probes
@@ -18,15 +13,6 @@ import { git } from '../support/git-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shipway-reuse-review-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let runs = 0;
-
-interface From {
-  readonly ref: string;
-  readonly outside?: Map<string, string>;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly caches: string;
-}
 
 function project(name: string, ci: string, files: Record<string, string> = {}): string {
   const dir = join(root, name);
@@ -38,62 +24,11 @@ function project(name: string, ci: string, files: Record<string, string> = {}): 
   return dir;
 }
 
-async function execute(repository: string, from: From, options: Partial<RunPipelineOptions> = {}) {
-  runs += 1;
-  const dir = join(root, 'runs', String(runs));
-  const workspace = join(dir, 'work');
-  git(root, 'clone', '--quiet', repository, workspace);
-  const sha = git(workspace, 'rev-parse', 'HEAD').trim();
-  const sources = repositorySources(workspace);
-  const trigger = {
-    branch: from.ref,
-    source: 'push' as const,
-    defaultBranch: 'main',
-    sha,
-    message: 'one',
-    projectPath: 'local/project',
-    projectDir: workspace,
-  };
-  const outside = from.outside ?? new Map<string, string>();
-  const plan = planPipeline({
-    config: loadCiConfig(sources, '.gitlab-ci.yml'),
-    trigger,
-    files: sources.files,
-    variables: outside,
-  });
-  expect(plan.created).toBe(true);
-  const record: PipelineRecord = {
-    ...{ id: runs, ref: from.ref, sha, created: true, reason: null, status: 'running', ms: 0 },
-    jobs: plan.stages
-      .flatMap((stage) => stage.jobs)
-      .map((job) => ({
-        name: job.name,
-        stage: job.stage,
-        status: 'created' as const,
-        ms: null,
-        log: join(dir, logName(job.name)),
-      })),
-  };
-  const context: AppContext = { cwd: repository, env: from.env ?? process.env, progress: () => {} };
-  await executePipeline(
-    plan,
-    record,
-    { file: '.gitlab-ci.yml', refs: [from.ref], approve: [], yes: true, ...options },
-    {
-      context,
-      outside,
-      ref: from.ref,
-      caches: from.caches,
-      pinned: [],
-      id: runs,
-      dir,
-      workspace,
-      sha,
-      recorder: recordPipeline(dir, record, Date.now()),
-    },
-  );
-  return { record, log: (job: string) => readFileSync(join(dir, logName(job)), 'utf8') };
-}
+const execute = (
+  repository: string,
+  from: Omit<FixturePipeline, 'root' | 'repository'>,
+  options: Partial<RunPipelineOptions> = {},
+) => executeFixture({ root, repository, ...from }, { yes: true, ...options });
 
 const reusedRef = (record: PipelineRecord, job: string) => record.jobs.find((j) => j.name === job)?.reused?.ref;
 const statusOf = (record: PipelineRecord, job: string) => record.jobs.find((j) => j.name === job)?.status;
