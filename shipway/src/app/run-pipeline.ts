@@ -140,15 +140,7 @@ async function runOne(context: AppContext, options: RunPipelineOptions, run: One
   }
   recorder.write();
   options.onEvent?.({ kind: 'pipeline', ref: run.ref, id: run.id, plan });
-  await executePipeline(plan, record, options, {
-    ...run,
-    workspace,
-    sha,
-    context,
-    recorder,
-    caches: run.stack.caches,
-    pinned: run.pinned,
-  });
+  await executePipeline(plan, record, options, { ...run, workspace, sha, context, recorder, caches: run.stack.caches });
   record.status = pipelineStatus(plan, statesOf(record, plan));
   record.ms = Date.now() - started;
   recorder.finish();

@@ -113,7 +113,7 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
       'deploy-without-environment',
       'deploys without environment: (no deployment history, no protected environment, no rollback in GitLab)',
     );
-  lintReuse(job, deploying, finding);
+  lintDeclaredVariables(job, deploying, finding);
   if (deploying && d.resource_group === undefined)
     finding(
       'warning',
@@ -124,11 +124,11 @@ function lintJob(job: CiJob, input: LintInput): LintFinding[] {
 }
 
 /**
- * SHIPWAY_ACTION: one of the known actions (a typo, `rolback`, would let `run --yes` approve a
- * rollback). SHIPWAY_REUSE: `tree` or empty. A deploy job must not declare it: its point is what it does to
- * an environment, which a reused result would skip.
+ * The shipway variables a job declares. SHIPWAY_ACTION: one of the known actions (a typo,
+ * `rolback`, would let `run --yes` approve a rollback). SHIPWAY_REUSE: `tree` or empty, and never
+ * on a deploy job: its point is what it does to an environment, which a reused result would skip.
  */
-function lintReuse(job: CiJob, deploying: boolean, finding: Report): void {
+function lintDeclaredVariables(job: CiJob, deploying: boolean, finding: Report): void {
   const action = declaredAction(job);
   if (action !== undefined && action !== '' && !KNOWN_ACTIONS.includes(action))
     finding(
