@@ -104,15 +104,10 @@ export async function buildDockerfileImage(
   const mtime = (await imageProvenance(context, config)).time;
   const storage = join(context.cwd, '.shipway/buildah');
   context.progress(`buildah bud ${options.dockerfile}${base === undefined ? '' : ` on ${base}`}`);
-  const bud = budArguments(context, dockerfile, `localhost/shipway-build:${tag}`, base, mtime);
-  await buildah(context, storage, bud, options.signal);
+  const built = `localhost/shipway-build:${tag}`;
+  await buildah(context, storage, budArguments(context, dockerfile, built, base, mtime), options.signal);
   await layout.init();
-  await buildah(
-    context,
-    storage,
-    ['push', '--quiet', `localhost/shipway-build:${tag}`, `oci:${layout.dir}:${tag}`],
-    options.signal,
-  );
+  await buildah(context, storage, ['push', '--quiet', built, `oci:${layout.dir}:${tag}`], options.signal);
   const index = JSON.parse(await readFile(join(layout.dir, 'index.json'), 'utf8')) as {
     manifests: { digest: string; annotations?: Record<string, string> }[];
   };
